@@ -1,0 +1,7 @@
+//! Airlock: offline release verification.
+//!
+//! Data flows one way: media → [`bundle`] stream → parse ([`document`]) → verify ([`trust`]) →
+//! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
+
+pub mod bundle;
+pub mod reason;
