@@ -4,4 +4,10 @@
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
 pub mod bundle;
+pub mod document;
+pub mod json;
+pub mod keys;
 pub mod reason;
+pub mod receipt;
+pub mod timestamp;
+pub mod verdict;

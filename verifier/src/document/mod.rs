@@ -1,0 +1,7 @@
+//! Parsing: bytes → typed documents. Strict JSON, every limit checked, nothing trusted yet; the
+//! types here carry no authority until `crate::trust` has verified their signatures.
+
+pub mod dsse;
+pub mod revocations;
+pub mod statement;
+pub mod trust_root;

@@ -1,0 +1,247 @@
+//! Public keys as a trust root lists them (formats §1), validated when they are loaded: a key id
+//! of the agreed shape, a known algorithm, canonical key material that is not weak.
+
+use crate::timestamp::Timestamp;
+use airlock_core::digest::sha256;
+use airlock_core::ed25519::{KeyError, PublicKey};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A key id: `[a-z0-9][a-z0-9._-]{0,63}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct KeyId(String);
+
+impl KeyId {
+    /// Validates a key id.
+    pub fn new(s: &str) -> Result<Self, String> {
+        let b = s.as_bytes();
+        let first_ok = b
+            .first()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let rest_ok = b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+        });
+        if first_ok && rest_ok && b.len() <= 64 {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{s:?} is not a valid key id ([a-z0-9][a-z0-9._-]{{0,63}})"
+            ))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        KeyId::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A key entry exactly as written in a trust root (formats §1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyEntry {
+    /// The key's id.
+    pub key_id: KeyId,
+    /// `Ed25519` or `minisign`.
+    pub algorithm: String,
+    /// Base64 of the 32 raw bytes (Ed25519) or the minisign public key line (minisign).
+    pub public_key: String,
+    /// Start of the validity window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+    /// End of the validity window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<Timestamp>,
+}
+
+/// What a key signs with.
+#[derive(Debug, Clone)]
+pub enum KeyMaterial {
+    /// DSSE envelopes.
+    Ed25519(PublicKey),
+    /// `.minisig` files; `key_num` is minisign's 8-byte key id.
+    Minisign {
+        /// The same Ed25519 key, validated.
+        ed25519: PublicKey,
+        /// minisign's key number, which selects the key for a signature.
+        key_num: [u8; 8],
+        /// The key as minisign-verify takes it.
+        minisign: minisign_verify::PublicKey,
+    },
+}
+
+/// A validated key.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// Its id.
+    pub id: KeyId,
+    /// Its material.
+    pub material: KeyMaterial,
+    /// Validity window start.
+    pub not_before: Option<Timestamp>,
+    /// Validity window end.
+    pub not_after: Option<Timestamp>,
+}
+
+fn key_problem(e: KeyError) -> &'static str {
+    match e {
+        KeyError::NotAPoint => "is not an Ed25519 curve point",
+        KeyError::NonCanonical => "is not canonically encoded",
+        KeyError::Weak => "is a weak (small-order) key that would accept forged signatures",
+    }
+}
+
+/// Decodes base64 in the standard alphabet, padded or not, or in the URL-safe alphabet.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(s).ok())
+}
+
+/// Encodes bytes as standard padded base64.
+pub fn encode_base64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+impl Key {
+    /// Validates a key entry.
+    pub fn from_entry(e: &KeyEntry) -> Result<Self, String> {
+        let id = &e.key_id;
+        let material = match e.algorithm.as_str() {
+            "Ed25519" => {
+                let raw: [u8; 32] = decode_base64(&e.public_key)
+                    .and_then(|v| v.try_into().ok())
+                    .ok_or_else(|| format!("key {id}: public_key is not base64 of 32 bytes"))?;
+                let pk = PublicKey::from_bytes(&raw)
+                    .map_err(|err| format!("key {id}: public key {}", key_problem(err)))?;
+                KeyMaterial::Ed25519(pk)
+            }
+            "minisign" => {
+                let bin = decode_base64(e.public_key.trim())
+                    .filter(|b| b.len() == 42 && b.starts_with(b"Ed"))
+                    .ok_or_else(|| {
+                        format!("key {id}: public_key is not a minisign Ed25519 public key")
+                    })?;
+                let mut key_num = [0u8; 8];
+                key_num.copy_from_slice(&bin[2..10]);
+                let mut raw = [0u8; 32];
+                raw.copy_from_slice(&bin[10..42]);
+                let ed25519 = PublicKey::from_bytes(&raw)
+                    .map_err(|err| format!("key {id}: minisign key {}", key_problem(err)))?;
+                let minisign = minisign_verify::PublicKey::from_base64(e.public_key.trim())
+                    .map_err(|err| format!("key {id}: minisign public key: {err}"))?;
+                KeyMaterial::Minisign {
+                    ed25519,
+                    key_num,
+                    minisign,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "key {id}: algorithm {other:?} is not supported (Ed25519 or minisign)"
+                ))
+            }
+        };
+        if let (Some(nb), Some(na)) = (e.not_before, e.not_after) {
+            if na <= nb {
+                return Err(format!("key {id}: not_after is not after not_before"));
+            }
+        }
+        Ok(Self {
+            id: id.clone(),
+            material,
+            not_before: e.not_before,
+            not_after: e.not_after,
+        })
+    }
+
+    /// The raw Ed25519 key: what thresholds count and fingerprints hash.
+    pub fn raw(&self) -> &[u8; 32] {
+        match &self.material {
+            KeyMaterial::Ed25519(pk) => pk.as_bytes(),
+            KeyMaterial::Minisign { ed25519, .. } => ed25519.as_bytes(),
+        }
+    }
+
+    /// `sha256:` + hex SHA-256 of the raw key.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.raw())
+    }
+
+    /// Whether `now` lies in the key's validity window.
+    pub fn valid_at(&self, now: Timestamp) -> bool {
+        self.not_before.is_none_or(|nb| now >= nb) && self.not_after.is_none_or(|na| now < na)
+    }
+}
+
+/// `sha256:` + hex SHA-256 of raw key bytes.
+pub fn fingerprint(raw: &[u8; 32]) -> String {
+    format!("sha256:{}", hex(&sha256(raw)))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    airlock_core::hex::encode(bytes, &mut out)
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(alg: &str, pk: &str) -> KeyEntry {
+        KeyEntry {
+            key_id: KeyId::new("k").unwrap(),
+            algorithm: alg.into(),
+            public_key: pk.into(),
+            not_before: None,
+            not_after: None,
+        }
+    }
+
+    #[test]
+    fn key_ids() {
+        assert!(KeyId::new("cavra-go-release-2026-q2").is_ok());
+        for bad in ["", "Root", "-a", "a b", "a/b", &"a".repeat(65)] {
+            assert!(KeyId::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rejects_weak_and_unknown_keys() {
+        let weak = encode_base64(&{
+            let mut k = [0u8; 32];
+            k[0] = 1;
+            k
+        });
+        assert!(Key::from_entry(&entry("Ed25519", &weak))
+            .unwrap_err()
+            .contains("weak"));
+        assert!(Key::from_entry(&entry("RSA", &weak)).is_err());
+        assert!(Key::from_entry(&entry("Ed25519", "AAAA")).is_err());
+        // minisign's own test key.
+        let k = Key::from_entry(&entry(
+            "minisign",
+            "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3",
+        ))
+        .unwrap();
+        assert!(k.fingerprint().starts_with("sha256:"));
+    }
+}
