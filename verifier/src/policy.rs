@@ -1,0 +1,634 @@
+//! Deciding: the bundle's inventory, the trust material offered and the appliance's state → every
+//! problem found, and a verdict. No I/O happens here, so each rule is a unit test away.
+
+use crate::bundle::{is_metadata, FileEntry, Scan};
+use crate::document::checksums::Checksums;
+use crate::document::release_evidence::{ReleaseEvidence, ReleaseVersion};
+use crate::document::signing_ops;
+use crate::keys::hex;
+use crate::reason::{Code, Reason};
+use crate::receipt::{ArtifactRef, DocumentRef, ProvenanceRef, SignerRef};
+use crate::timestamp::Timestamp;
+use crate::trust::provenance::{self, VerifiedProvenance};
+use crate::trust::release::{self, ReleaseSignatures, VerifiedRelease};
+use crate::trust::revocations::{self, EffectiveRevocations};
+use crate::trust::root::{self, RootInputs, TrustedRoot};
+use crate::trust::Candidate;
+use crate::verdict::Verdict;
+use airlock_core::digest::{sha256, Sha256Digest};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Files that `checksums.txt` does not list: itself and its signatures.
+pub const UNLISTED: [&str; 3] = [
+    "checksums.txt",
+    "checksums.txt.sig.json",
+    "checksums.txt.minisig",
+];
+const EVIDENCE_FILE: &str = "release-evidence.json";
+const SIGNING_OPS_FILE: &str = "cavra-runtime.signing-operations.json";
+
+/// A release this appliance promoted before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promoted {
+    /// Version, `v`-prefixed.
+    pub version: String,
+    /// Hex SHA-256 of the bundle file.
+    pub bundle_sha256: String,
+}
+
+/// What the appliance remembers, as this decision needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    /// Highest trust root version accepted.
+    pub trust_root_version: u64,
+    /// Highest revocation list version accepted.
+    pub revocations_version: u64,
+    /// Trust roots accepted before (their files).
+    pub stored_roots: Vec<Candidate>,
+    /// Latest time seen.
+    pub clock_floor: Option<Timestamp>,
+    /// Highest promoted release per package.
+    pub packages: BTreeMap<String, Promoted>,
+}
+
+/// Everything one decision looks at.
+pub struct Inputs<'a> {
+    /// The bundle scan.
+    pub scan: &'a Scan,
+    /// The anchor's bytes.
+    pub anchor: &'a [u8],
+    /// Trust roots at the media root (`offline-trust-root-bootstrap.json`, `trust-root/<n>.json`).
+    pub media_roots: &'a [Candidate],
+    /// `revocations.json` at the media root, if any.
+    pub media_revocations: &'a [Candidate],
+    /// The appliance's memory.
+    pub memory: &'a Memory,
+    /// The clock, read once per run.
+    pub now: Timestamp,
+}
+
+/// What the decision changes in the appliance's memory.
+#[derive(Debug, Clone, Default)]
+pub struct Updates {
+    /// Trust roots newly accepted (version, file bytes).
+    pub roots: Vec<(u64, Vec<u8>)>,
+    /// A newer revocation list accepted (version, file bytes).
+    pub revocations: Option<(u64, Vec<u8>)>,
+    /// The promoted release (package, version, bundle digest).
+    pub promoted: Option<(String, Promoted)>,
+    /// The latest trustworthy time seen.
+    pub clock_floor: Option<Timestamp>,
+}
+
+/// The decision and everything a receipt states about it.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    /// promote / reject.
+    pub verdict: Verdict,
+    /// Every problem found (empty on promote).
+    pub reasons: Vec<Reason>,
+    /// Package, when known.
+    pub package: Option<String>,
+    /// Version, when known.
+    pub version: Option<String>,
+    /// Artifacts (every file but the metadata files).
+    pub artifacts: Vec<ArtifactRef>,
+    /// Keys whose signatures counted.
+    pub signers: Vec<SignerRef>,
+    /// The trust root used.
+    pub trust_root: DocumentRef,
+    /// The revocation list used.
+    pub revocations: DocumentRef,
+    /// Provenance facts.
+    pub provenance: Option<ProvenanceRef>,
+    /// SHA-256 of release-evidence.json.
+    pub release_evidence_sha256: Option<String>,
+    /// State changes this decision warrants.
+    pub updates: Updates,
+}
+
+fn meta<'a>(scan: &'a Scan, name: &str) -> Option<&'a [u8]> {
+    scan.inventory.metadata.get(name).map(Vec::as_slice)
+}
+
+fn bundle_candidates(scan: &Scan, wanted: impl Fn(&str) -> bool) -> Vec<Candidate> {
+    scan.inventory
+        .metadata
+        .iter()
+        .filter(|(n, _)| wanted(n))
+        .map(|(n, b)| Candidate {
+            source: format!("bundle:{n}"),
+            bytes: b.clone(),
+        })
+        .collect()
+}
+
+fn is_root_file(n: &str) -> bool {
+    n == "offline-trust-root-bootstrap.json" || n.starts_with("trust-root/")
+}
+
+/// Artifacts: every regular file that is not Airlock metadata.
+pub fn artifacts(files: &[FileEntry]) -> impl Iterator<Item = &FileEntry> {
+    files.iter().filter(|f| !is_metadata(&f.name))
+}
+
+fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> {
+    let Some(text) = meta(scan, "checksums.txt") else {
+        reasons.push(Reason::new(
+            Code::ChecksumMissing,
+            "checksums.txt is absent from the bundle",
+        ));
+        return None;
+    };
+    let (sums, problems) = Checksums::parse(text);
+    reasons.extend(problems);
+    let files: BTreeMap<&str, &FileEntry> = scan
+        .inventory
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    for f in &scan.inventory.files {
+        if UNLISTED.contains(&f.name.as_str()) {
+            continue;
+        }
+        match sums.entries.get(&f.name) {
+            None => reasons.push(Reason::new(
+                Code::ChecksumMissing,
+                format!("{} has no line in checksums.txt", f.name),
+            )),
+            Some(d) if *d != f.sha256 => reasons.push(Reason::new(
+                Code::ChecksumMismatch,
+                format!(
+                    "{}: sha256 is {}, checksums.txt says {}",
+                    f.name,
+                    hex(&f.sha256),
+                    hex(d)
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in sums.entries.keys() {
+        if !files.contains_key(name.as_str()) || UNLISTED.contains(&name.as_str()) {
+            reasons.push(Reason::new(
+                Code::ChecksumExtra,
+                format!("checksums.txt names {name}, which is not a file of the bundle"),
+            ));
+        }
+    }
+    Some(sums)
+}
+
+fn check_evidence(
+    scan: &Scan,
+    release: Option<&VerifiedRelease>,
+    reasons: &mut Vec<Reason>,
+) -> Option<(ReleaseEvidence, ReleaseVersion)> {
+    let mismatch = |m: String| Reason::new(Code::EvidenceMismatch, format!("{EVIDENCE_FILE}: {m}"));
+    let Some(bytes) = meta(scan, EVIDENCE_FILE) else {
+        reasons.push(mismatch("missing from the bundle".into()));
+        return None;
+    };
+    let (ev, version) = match ReleaseEvidence::parse(bytes) {
+        Ok(x) => x,
+        Err(e) => {
+            reasons.push(mismatch(e));
+            return None;
+        }
+    };
+    let actual: BTreeMap<&str, &FileEntry> = artifacts(&scan.inventory.files)
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    let mut listed = BTreeSet::new();
+    for a in &ev.artifacts {
+        if !listed.insert(a.name.as_str()) {
+            reasons.push(mismatch(format!("lists {} twice", a.name)));
+        }
+        match actual.get(a.name.as_str()) {
+            None => reasons.push(mismatch(format!(
+                "lists {}, which is not an artifact of the bundle",
+                a.name
+            ))),
+            Some(f) => {
+                if a.sha256 != hex(&f.sha256) {
+                    reasons.push(mismatch(format!(
+                        "{}: sha256 {} differs from the file's {}",
+                        a.name,
+                        a.sha256,
+                        hex(&f.sha256)
+                    )));
+                }
+                if a.size != f.size {
+                    reasons.push(mismatch(format!(
+                        "{}: size {} differs from the file's {}",
+                        a.name, a.size, f.size
+                    )));
+                }
+            }
+        }
+    }
+    for name in actual.keys() {
+        if !listed.contains(name) {
+            reasons.push(mismatch(format!("does not list the artifact {name}")));
+        }
+    }
+    if let Some(rel) = release {
+        if let Some((p, v)) = rel.signed_package_version() {
+            if p != ev.package || v != ev.version {
+                reasons.push(mismatch(format!(
+                    "names {} {}, but the release signature was made for {p} {v}",
+                    ev.package, ev.version
+                )));
+            }
+        }
+        if !rel.signers().iter().any(|s| s.key_id == ev.key_id) {
+            reasons.push(mismatch(format!(
+                "key_id {} is not among the keys that signed the release",
+                ev.key_id
+            )));
+        }
+    }
+    Some((ev, version))
+}
+
+fn check_signing_ops(
+    scan: &Scan,
+    sums: Option<&Checksums>,
+    ev: Option<&ReleaseEvidence>,
+    release: Option<&VerifiedRelease>,
+    reasons: &mut Vec<Reason>,
+) {
+    let Some(bytes) = meta(scan, SIGNING_OPS_FILE) else {
+        reasons.push(Reason::new(
+            Code::SigningOperationsMissing,
+            format!("{SIGNING_OPS_FILE} is missing from the bundle"),
+        ));
+        return;
+    };
+    let mismatch = |m: String| {
+        Reason::new(
+            Code::SigningOperationsMismatch,
+            format!("{SIGNING_OPS_FILE}: {m}"),
+        )
+    };
+    if let Some(sums) = sums {
+        match sums.entries.get(SIGNING_OPS_FILE) {
+            Some(d) if *d == sha256(bytes) => {}
+            Some(_) => reasons.push(mismatch("its digest disagrees with checksums.txt".into())),
+            None => reasons.push(mismatch("it is not listed in checksums.txt".into())),
+        }
+    }
+    let facts = match signing_ops::check(bytes) {
+        Ok(f) => f,
+        Err(r) => {
+            reasons.extend(r);
+            return;
+        }
+    };
+    if let Some(ev) = ev {
+        if facts.active_key_id != ev.key_id.as_str() {
+            reasons.push(mismatch(format!(
+                "active_key_id {} differs from the release evidence's key_id {}",
+                facts.active_key_id, ev.key_id
+            )));
+        }
+        if facts.package.as_ref().is_some_and(|p| *p != ev.package)
+            || facts.version.as_ref().is_some_and(|v| *v != ev.version)
+        {
+            reasons.push(mismatch(
+                "names another package or version than the release evidence".into(),
+            ));
+        }
+    }
+    if let Some(rel) = release {
+        if !rel
+            .signers()
+            .iter()
+            .any(|s| s.key_id.as_str() == facts.active_key_id)
+        {
+            reasons.push(mismatch(format!(
+                "active_key_id {} is not among the keys that signed the release",
+                facts.active_key_id
+            )));
+        }
+    }
+}
+
+fn check_provenance(
+    scan: &Scan,
+    prov: &VerifiedProvenance,
+    ev: Option<&ReleaseEvidence>,
+    reasons: &mut Vec<Reason>,
+) {
+    let f = provenance::FILE;
+    let actual: BTreeMap<&str, &Sha256Digest> = artifacts(&scan.inventory.files)
+        .map(|a| (a.name.as_str(), &a.sha256))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (name, digest) in prov.subjects() {
+        let problem = match actual.get(name.as_str()) {
+            _ if !seen.insert(name.as_str()) => Some(format!("subject {name} appears twice")),
+            None => Some(format!("subject {name} is not an artifact of the bundle")),
+            Some(d) if *d != digest => Some(format!(
+                "subject {name} has sha256 {}, the file has {}",
+                hex(digest),
+                hex(*d)
+            )),
+            Some(_) => None,
+        };
+        if let Some(m) = problem {
+            reasons.push(Reason::new(
+                Code::ProvenanceSubjectMismatch,
+                format!("{f}: {m}"),
+            ));
+        }
+    }
+    for name in actual.keys() {
+        if !seen.contains(name) {
+            reasons.push(Reason::new(
+                Code::ProvenanceSubjectMismatch,
+                format!("{f}: artifact {name} is not a subject"),
+            ));
+        }
+    }
+    if let Some(ev) = ev {
+        if prov.source_ref() != ev.ref_ {
+            reasons.push(Reason::new(
+                Code::SourceMismatch,
+                format!(
+                    "{f}: ref {} differs from the release evidence's {}",
+                    prov.source_ref(),
+                    ev.ref_
+                ),
+            ));
+        }
+        match prov.commit() {
+            Some(c) if c == ev.commit => {}
+            Some(c) => reasons.push(Reason::new(
+                Code::SourceMismatch,
+                format!(
+                    "{f}: resolved commit {c} differs from the release evidence's {}",
+                    ev.commit
+                ),
+            )),
+            None => reasons.push(Reason::new(
+                Code::SourceMismatch,
+                format!("{f}: no resolved dependency git+<repository>@<ref> carries a gitCommit"),
+            )),
+        }
+    }
+}
+
+fn signer_refs<'a>(
+    role: &str,
+    signers: &'a [crate::trust::signatures::Signer],
+) -> impl Iterator<Item = SignerRef> + 'a {
+    let role = role.to_owned();
+    signers.iter().map(move |s| SignerRef {
+        key_id: s.key_id.to_string(),
+        fingerprint: s.fingerprint.clone(),
+        role: role.clone(),
+    })
+}
+
+/// Makes the decision for one bundle.
+pub fn assess(input: &Inputs<'_>) -> Assessment {
+    let scan = input.scan;
+    let mut reasons = scan.reasons.clone();
+    let mut updates = Updates::default();
+    let mut floor = input.memory.clock_floor;
+    if let Some(f) = floor.filter(|f| input.now < *f) {
+        reasons.push(Reason::new(
+            Code::ClockUntrusted,
+            format!(
+                "the system clock ({}) is behind {f}, a time this appliance has already seen",
+                input.now
+            ),
+        ));
+    }
+    // Trust root.
+    let mut root_candidates = input.memory.stored_roots.clone();
+    root_candidates.extend(input.media_roots.iter().cloned());
+    root_candidates.extend(bundle_candidates(scan, is_root_file));
+    let root = match root::establish(&RootInputs {
+        anchor: input.anchor,
+        candidates: &root_candidates,
+        highest_accepted: input.memory.trust_root_version,
+        now: input.now,
+    }) {
+        Ok(r) => Some(r),
+        Err(r) => {
+            reasons.extend(r);
+            None
+        }
+    };
+    // Revocations.
+    let mut rev_candidates = input.media_revocations.to_vec();
+    rev_candidates.extend(bundle_candidates(scan, |n| n == "revocations.json"));
+    let revs = match root.as_ref().map(|r| {
+        revocations::establish(
+            r,
+            &rev_candidates,
+            input.memory.revocations_version,
+            input.now,
+        )
+    }) {
+        Some(Ok(r)) => r,
+        Some(Err(r)) => {
+            reasons.extend(r);
+            EffectiveRevocations::default()
+        }
+        None => EffectiveRevocations::default(),
+    };
+    for issued in [
+        root.as_ref().map(|r| r.root().payload.issued_at),
+        revs.list().map(|(l, _)| l.payload.issued_at),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if issued > input.now {
+            reasons.push(Reason::new(
+                Code::ClockUntrusted,
+                format!(
+                    "trust material was issued at {issued}, after the system clock ({})",
+                    input.now
+                ),
+            ));
+        }
+        floor = floor.max(Some(issued));
+    }
+    // Checksums and release signature.
+    let sums = check_checksums(scan, &mut reasons);
+    let release = match (&root, meta(scan, "checksums.txt")) {
+        (Some(r), Some(checksums)) => {
+            let files = ReleaseSignatures {
+                checksums,
+                dsse: meta(scan, "checksums.txt.sig.json"),
+                minisig: meta(scan, "checksums.txt.minisig"),
+            };
+            match release::verify(r, &revs, &files, input.now) {
+                Ok(v) => Some(v),
+                Err(r) => {
+                    reasons.extend(r);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    // Evidence, signing operations, provenance.
+    let evidence = check_evidence(scan, release.as_ref(), &mut reasons);
+    check_signing_ops(
+        scan,
+        sums.as_ref(),
+        evidence.as_ref().map(|(e, _)| e),
+        release.as_ref(),
+        &mut reasons,
+    );
+    let prov = match &root {
+        Some(r) => match provenance::verify(r, &revs, meta(scan, provenance::FILE), input.now) {
+            Ok(p) => {
+                check_provenance(scan, &p, evidence.as_ref().map(|(e, _)| e), &mut reasons);
+                Some(p)
+            }
+            Err(r) => {
+                reasons.extend(r);
+                None
+            }
+        },
+        None => None,
+    };
+    // Package and version: from the signed statement, else the evidence (minisign-only releases).
+    let (package, version) = match (
+        release.as_ref().and_then(|r| r.signed_package_version()),
+        &evidence,
+    ) {
+        (Some((p, v)), _) => (Some(p.to_owned()), Some(v.to_owned())),
+        (None, Some((e, _))) => (Some(e.package.clone()), Some(e.version.clone())),
+        (None, None) => (None, None),
+    };
+    // Revocations of versions and artifacts.
+    if let Some(v) = version.as_deref().filter(|v| revs.version_revoked(v)) {
+        reasons.push(Reason::new(
+            Code::VersionRevoked,
+            format!("release {v} is listed as affected by a key revocation"),
+        ));
+    }
+    for f in &scan.inventory.files {
+        if revs.artifact_revoked(&f.sha256) {
+            reasons.push(Reason::new(
+                Code::ArtifactRevoked,
+                format!("{} has the revoked sha256 {}", f.name, hex(&f.sha256)),
+            ));
+        }
+    }
+    if let Some(d) = scan
+        .inventory
+        .bundle_sha256
+        .filter(|d| revs.artifact_revoked(d))
+    {
+        reasons.push(Reason::new(
+            Code::ArtifactRevoked,
+            format!("the bundle file has the revoked sha256 {}", hex(&d)),
+        ));
+    }
+    // Rollback.
+    let bundle_hex = scan.inventory.bundle_sha256.map(|d| hex(&d));
+    if let (Some(p), Some(v)) = (&package, &version) {
+        match (ReleaseVersion::parse(v), input.memory.packages.get(p)) {
+            (Err(e), _) => reasons.push(Reason::new(Code::EvidenceMismatch, e)),
+            (Ok(new), Some(old)) => {
+                let old_v = ReleaseVersion::parse(&old.version).ok();
+                let same_bundle = bundle_hex.as_deref() == Some(old.bundle_sha256.as_str());
+                if old_v.as_ref().is_none_or(|o| new < *o)
+                    || (old_v.as_ref() == Some(&new) && !same_bundle)
+                {
+                    reasons.push(Reason::new(
+                        Code::ReleaseRollback,
+                        if old_v.as_ref() == Some(&new) {
+                            format!("{p} {v} was already promoted with different content (bundle sha256 {})", old.bundle_sha256)
+                        } else {
+                            format!("{p} {v} is older than {}, which this appliance already promoted", old.version)
+                        },
+                    ));
+                }
+            }
+            (Ok(_), None) => {}
+        }
+    } else if reasons.is_empty() {
+        reasons.push(Reason::new(
+            Code::EvidenceMismatch,
+            "the package and version could not be established",
+        ));
+    }
+    // Verdict and what it changes.
+    reasons.dedup();
+    let verdict = if reasons.is_empty() {
+        Verdict::Promote
+    } else {
+        Verdict::Reject
+    };
+    if let Some(r) = &root {
+        updates.roots = r.accepted().to_vec();
+    }
+    if let Some((l, bytes)) = revs
+        .list()
+        .filter(|(l, _)| l.version() > input.memory.revocations_version)
+    {
+        updates.revocations = Some((l.version(), bytes.clone()));
+    }
+    if verdict == Verdict::Promote {
+        if let (Some(p), Some(v), Some(d)) = (&package, &version, &bundle_hex) {
+            updates.promoted = Some((
+                p.clone(),
+                Promoted {
+                    version: v.clone(),
+                    bundle_sha256: d.clone(),
+                },
+            ));
+        }
+    }
+    updates.clock_floor = floor
+        .max(Some(input.now))
+        .filter(|_| !reasons.iter().any(|r| r.code == Code::ClockUntrusted))
+        .or(floor);
+    let mut signers: Vec<SignerRef> = Vec::new();
+    if let Some(r) = &release {
+        signers.extend(signer_refs("release", r.signers()));
+    }
+    if let Some(p) = &prov {
+        signers.extend(signer_refs("provenance", p.signers()));
+    }
+    Assessment {
+        verdict,
+        package,
+        version,
+        artifacts: artifacts(&scan.inventory.files)
+            .map(|f| ArtifactRef {
+                name: f.name.clone(),
+                sha256: hex(&f.sha256),
+                size: f.size,
+            })
+            .collect(),
+        signers,
+        trust_root: DocumentRef {
+            version: root.as_ref().map(TrustedRoot::version),
+            sha256: root.as_ref().map(|r| hex(&r.root().file_sha256)),
+        },
+        revocations: DocumentRef {
+            version: revs.list().map(|(l, _)| l.version()),
+            sha256: revs.list().map(|(l, _)| hex(&l.file_sha256)),
+        },
+        provenance: prov.as_ref().map(|p| ProvenanceRef {
+            builder_id: p.builder().id.clone(),
+            source_repository: p.builder().source_repository.clone(),
+            ref_: p.source_ref().to_owned(),
+            commit: p.commit().unwrap_or_default().to_owned(),
+        }),
+        release_evidence_sha256: meta(scan, EVIDENCE_FILE).map(|b| hex(&sha256(b))),
+        reasons,
+        updates,
+    }
+}

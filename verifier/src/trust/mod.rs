@@ -1,0 +1,19 @@
+//! Verification: parsed documents + the anchor + the appliance's state → verified facts. The fact
+//! types ([`root::TrustedRoot`], [`revocations::EffectiveRevocations`], [`release::VerifiedRelease`],
+//! [`provenance::VerifiedProvenance`]) have private fields and no public constructor: the functions
+//! here that check the signatures are the only way to obtain one.
+
+pub mod provenance;
+pub mod release;
+pub mod revocations;
+pub mod root;
+pub mod signatures;
+
+/// A trust document offered for verification, with where it came from (for messages).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where it was found, e.g. `media:trust-root/4.json` or `bundle:revocations.json`.
+    pub source: String,
+    /// Its exact bytes.
+    pub bytes: Vec<u8>,
+}
