@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod document;
 pub mod json;
 pub mod keys;
+pub mod media;
 pub mod policy;
 pub mod reason;
 pub mod receipt;
