@@ -3,14 +3,18 @@
 //! Data flows one way: media → [`bundle`] stream → parse ([`document`]) → verify ([`trust`]) →
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
+pub mod appliance_key;
+pub mod atomic;
 pub mod bundle;
 pub mod document;
+pub mod evidence;
 pub mod json;
 pub mod keys;
 pub mod media;
 pub mod policy;
 pub mod reason;
 pub mod receipt;
+pub mod state;
 pub mod timestamp;
 pub mod trust;
 pub mod verdict;
