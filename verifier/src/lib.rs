@@ -6,6 +6,7 @@
 pub mod appliance_key;
 pub mod atomic;
 pub mod bundle;
+pub mod cli;
 pub mod document;
 pub mod evidence;
 pub mod json;
@@ -14,6 +15,8 @@ pub mod media;
 pub mod policy;
 pub mod reason;
 pub mod receipt;
+pub mod record;
+pub mod run;
 pub mod state;
 pub mod timestamp;
 pub mod trust;

@@ -82,8 +82,12 @@ pub enum ScanAbort {
 
 /// Told how far reading has got, for a progress bar.
 pub trait Progress: Send + Sync {
+    /// A bundle (MEDIA-relative name) is about to be read.
+    fn begin(&self, _bundle: &str) {}
     /// `bytes` of the bundle file have been read so far, of `total`.
     fn position(&self, bytes: u64, total: u64);
+    /// The bundle has been read.
+    fn end(&self) {}
 }
 
 /// A progress sink that shows nothing.
