@@ -235,6 +235,10 @@ impl<'a> Recorder<'a> {
                 .map_err(|e| e.to_string())?;
             self.data.trust_root_version = self.data.trust_root_version.max(*v);
         }
+        self.data.trust_root_version = self
+            .data
+            .trust_root_version
+            .max(u.trust_root_version.unwrap_or(0));
         if let Some((v, bytes)) = &u.revocations {
             self.state
                 .store_revocations(self.storage, bytes)

@@ -187,6 +187,9 @@ fn remember(memory: &mut Memory, a: &Assessment) {
             bytes: bytes.clone(),
         });
     }
+    memory.trust_root_version = memory
+        .trust_root_version
+        .max(a.updates.trust_root_version.unwrap_or(0));
     if let Some((v, _)) = &a.updates.revocations {
         memory.revocations_version = memory.revocations_version.max(*v);
     }
