@@ -427,3 +427,67 @@ pub fn python(script: &str, args: &[&str]) -> String {
 pub fn interop(name: &str) -> String {
     format!("{}/interop/{name}", env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A receipt payload for tests.
+pub fn sample_payload(
+    key: &airlock::appliance_key::ApplianceKey,
+    verdict: airlock::verdict::Verdict,
+    file: &str,
+    bundle_sha256: &str,
+    evidence: (u64, String),
+) -> airlock::receipt::ReceiptPayload {
+    use airlock::reason::{Code, Reason};
+    use airlock::receipt::*;
+    use airlock::verdict::Verdict;
+    ReceiptPayload {
+        type_: RECEIPT_TYPE.into(),
+        verdict,
+        reasons: match verdict {
+            Verdict::Promote => vec![],
+            Verdict::Reject => vec![Reason::new(
+                Code::ChecksumMismatch,
+                "bin/cavra: sha256 is 1f…, checksums.txt says 9a…",
+            )],
+        },
+        bundle: BundleRef {
+            file: file.into(),
+            sha256: Some(bundle_sha256.into()),
+            size: 1234,
+        },
+        package: Some("cavra-go-runtime".into()),
+        version: Some("v0.1.0".into()),
+        artifacts: vec![ArtifactRef {
+            name: "bin/cavra".into(),
+            sha256: "ab".repeat(32),
+            size: 99,
+        }],
+        trust_root: DocumentRef {
+            version: Some(3),
+            sha256: Some("cd".repeat(32)),
+        },
+        revocations: DocumentRef {
+            version: None,
+            sha256: None,
+        },
+        signers: vec![],
+        verified_at: airlock::timestamp::Timestamp::parse("2026-05-02T10:00:00Z").unwrap(),
+        appliance: ApplianceRef {
+            key_id: key.key_id().as_str().into(),
+            software_version: "0.1.0".into(),
+        },
+        evidence: EvidenceRef {
+            seq: evidence.0,
+            prev: evidence.1,
+        },
+        release_evidence_sha256: None,
+        provenance: None,
+    }
+}
+
+/// A deterministic appliance key.
+pub fn test_key(seed: u8) -> airlock::appliance_key::ApplianceKey {
+    airlock::appliance_key::ApplianceKey::from_signing_key(ed25519_dalek::SigningKey::from_bytes(
+        &[seed; 32],
+    ))
+    .unwrap()
+}
