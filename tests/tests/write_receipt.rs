@@ -303,3 +303,32 @@ fn appliance_key_creation_survives_power_loss() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[test]
+fn media_cleanup_and_public_key_on_the_media() {
+    let media = tempfile::tempdir().unwrap();
+    let m = media.path();
+    let key = test_key(2);
+    // A stick pulled mid-write left temp files in each place Airlock writes.
+    fs::create_dir(m.join("receipts")).unwrap();
+    fs::create_dir(m.join("evidence")).unwrap();
+    for d in [m.to_path_buf(), m.join("receipts"), m.join("evidence")] {
+        fs::write(
+            d.join(format!("{}1-2-abc", airlock::atomic::TEMP_PREFIX)),
+            b"partial",
+        )
+        .unwrap();
+        fs::write(d.join("keep.txt"), b"operator file").unwrap();
+    }
+    let removed = receipt::remove_media_temps(&RealStorage, m).unwrap();
+    assert_eq!(removed.len(), 3);
+    for d in [m.to_path_buf(), m.join("receipts"), m.join("evidence")] {
+        assert!(temps(&d).is_empty());
+        assert!(d.join("keep.txt").exists());
+    }
+    // appliance-key.json: written once; another appliance's file is left alone.
+    assert!(key.publish_to_media(&RealStorage, m).unwrap());
+    assert!(!key.publish_to_media(&RealStorage, m).unwrap());
+    assert!(!test_key(4).publish_to_media(&RealStorage, m).unwrap());
+    assert_eq!(fs::read(m.join(PUBLIC_FILE)).unwrap(), key.entry_json());
+}

@@ -211,6 +211,21 @@ impl ApplianceKey {
         }
     }
 
+    /// Writes `MEDIA/appliance-key.json` if absent (interface: "writes the public key entry if
+    /// absent"). An existing file is left as it is, whatever it holds (a stick may have met another
+    /// appliance first); returns whether it was written.
+    pub fn publish_to_media(
+        &self,
+        storage: &dyn Storage,
+        media: &Path,
+    ) -> Result<bool, KeyFileError> {
+        match atomic::write_new(storage, media, PUBLIC_FILE, &self.entry_json(), MODE_PUBLIC) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_already_exists() => Ok(false),
+            Err(e) => Err(KeyFileError::Write(e)),
+        }
+    }
+
     /// Checks that the key entry at `path` is this key.
     pub fn check_public_file(&self, path: &Path) -> Result<(), KeyFileError> {
         let bytes = atomic::read_limited(path, 64 * 1024)
