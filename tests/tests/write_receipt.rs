@@ -228,6 +228,10 @@ fn appliance_key_custody() {
     let public_text = fs::read_to_string(dir.join(PUBLIC_FILE)).unwrap();
     assert!(!public_text.contains(pem.lines().nth(1).unwrap()));
 
+    // The secret is standard PKCS#8: Python `cryptography` loads it and derives the same key.
+    let derived = python(&interop("pkcs8_public.py"), &[secret.to_str().unwrap()]);
+    assert_eq!(derived.trim(), entry.public_key);
+
     // Loading again gives the same key; so does load_or_create.
     assert_eq!(ApplianceKey::load(dir).unwrap().key_id(), key.key_id());
     let again = ApplianceKey::load_or_create(&RealStorage, dir).unwrap();
