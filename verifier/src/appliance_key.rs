@@ -1,6 +1,6 @@
 //! The appliance's own Ed25519 key, which signs receipts and evidence records.
 //!
-//! - `STATE/appliance-key.pem`: the secret, PKCS#8 v2 PEM (RFC 8410; `openssl pkey` reads it),
+//! - `STATE/appliance-key.pem`: the secret, PKCS#8 v1 PEM (RFC 8410; `openssl pkey` reads it),
 //!   generated from the OS CSPRNG (`getrandom`) on first use and written atomically with mode
 //!   0600 *from creation* (the temp file is created with that mode; there is no window in which
 //!   it is readable by others).
@@ -16,7 +16,7 @@ use crate::atomic::{self, Storage, WriteError, MODE_PRIVATE, MODE_PUBLIC};
 use crate::document::dsse;
 use crate::keys::{encode_base64, fingerprint, hex, KeyEntry, KeyId};
 use airlock_core::ed25519::{PublicKey, SIGNATURE_LEN};
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{Signer as _, SigningKey};
 use std::fmt;
 use std::io;
@@ -29,6 +29,12 @@ pub const SECRET_FILE: &str = "appliance-key.pem";
 pub const PUBLIC_FILE: &str = "appliance-key.json";
 /// Key id prefix.
 pub const KEY_ID_PREFIX: &str = "airlock-appliance-";
+
+/// DER of a PKCS#8 v1 Ed25519 private key up to the 32-byte seed: SEQUENCE { INTEGER 0,
+/// AlgorithmIdentifier { 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }.
+const PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 /// Why the appliance key could not be loaded or created.
 #[derive(Debug)]
@@ -151,13 +157,23 @@ impl ApplianceKey {
         &self.signing
     }
 
-    /// The secret as PKCS#8 PEM.
-    fn secret_pem(&self) -> Result<Vec<u8>, KeyFileError> {
-        let pem = self
-            .signing
-            .to_pkcs8_pem(Default::default()) // `LineEnding::default()`: LF on Unix
-            .map_err(|e| KeyFileError::Random(format!("cannot encode the key: {e}")))?;
-        Ok(pem.as_bytes().to_vec())
+    /// The secret as PKCS#8 v1 PEM (RFC 8410 §7: `OneAsymmetricKey` without the optional public
+    /// key, which is derived anyway). Encoded here rather than by `pkcs8`'s encoder, which writes
+    /// the v2 form with the public key that OpenSSL 3.0 and Python `cryptography` refuse.
+    fn secret_pem(&self) -> Vec<u8> {
+        let mut der = Vec::with_capacity(48);
+        der.extend_from_slice(&PKCS8_V1_PREFIX);
+        der.extend_from_slice(self.signing.as_bytes());
+        let mut b64 = encode_base64(&der);
+        wipe(&mut der);
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(b"-----BEGIN PRIVATE KEY-----\n");
+        out.extend_from_slice(b64.as_bytes());
+        out.extend_from_slice(b"\n-----END PRIVATE KEY-----\n");
+        // The base64 text is secret too: overwrite it before it is freed.
+        let mut bytes = std::mem::take(&mut b64).into_bytes();
+        wipe(&mut bytes);
+        out
     }
 
     /// Loads the key from `dir`, or generates and stores it when neither file exists. A public
@@ -180,7 +196,7 @@ impl ApplianceKey {
             ));
         }
         let key = Self::generate()?;
-        let mut pem = key.secret_pem()?;
+        let mut pem = key.secret_pem();
         let written = atomic::write_new(storage, dir, SECRET_FILE, &pem, MODE_PRIVATE);
         wipe(&mut pem);
         match written {
@@ -207,6 +223,21 @@ impl ApplianceKey {
         match atomic::write_new(storage, dir, PUBLIC_FILE, &self.entry_json(), MODE_PUBLIC) {
             Ok(_) => Ok(()),
             Err(e) if e.is_already_exists() => self.check_public_file(&dir.join(PUBLIC_FILE)),
+            Err(e) => Err(KeyFileError::Write(e)),
+        }
+    }
+
+    /// Writes `MEDIA/appliance-key.json` if absent (interface: "writes the public key entry if
+    /// absent"). An existing file is left as it is, whatever it holds (a stick may have met another
+    /// appliance first); returns whether it was written.
+    pub fn publish_to_media(
+        &self,
+        storage: &dyn Storage,
+        media: &Path,
+    ) -> Result<bool, KeyFileError> {
+        match atomic::write_new(storage, media, PUBLIC_FILE, &self.entry_json(), MODE_PUBLIC) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_already_exists() => Ok(false),
             Err(e) => Err(KeyFileError::Write(e)),
         }
     }

@@ -215,6 +215,28 @@ pub fn verify_receipt(envelope: &[u8], key_entry: &[u8]) -> Result<ReceiptPayloa
     Ok(payload)
 }
 
+/// Removes temp files a power cut left on the media (MEDIA, `receipts/`, `evidence/`; #54).
+/// Call once per run, before writing. Returns the paths removed (for a console note).
+pub fn remove_media_temps(
+    storage: &dyn Storage,
+    media: &Path,
+) -> Result<Vec<std::path::PathBuf>, WriteError> {
+    let mut removed = Vec::new();
+    for dir in [
+        media.to_path_buf(),
+        media.join(RECEIPTS_DIR),
+        media.join(crate::evidence::EVIDENCE_DIR),
+    ] {
+        // A symlinked receipts/ or evidence/ is refused when written to; never cleaned through.
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_dir()) {
+            for name in atomic::remove_stale_temps(storage, &dir)? {
+                removed.push(dir.join(name));
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// The receipt file names for a bundle, in the order they are tried:
 /// `<bundle>.<verdict>.receipt.json`, then `<bundle>.<verdict>.<n>.receipt.json` for n = 2, 3, …
 pub fn receipt_names(bundle_file_name: &str, verdict: Verdict) -> impl Iterator<Item = String> {
