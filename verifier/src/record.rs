@@ -3,14 +3,12 @@
 //! remembers a verdict whose receipt is not on the media.
 
 use crate::appliance_key::ApplianceKey;
-use crate::atomic::{self, Storage, MODE_PUBLIC};
+use crate::atomic::Storage;
 use crate::bundle::Scan;
-use crate::evidence::{self, LogHead, Record, EVIDENCE_DIR};
+use crate::evidence::{self, LogHead, Record};
 use crate::keys::hex;
 use crate::policy::{Assessment, Memory, Promoted};
-use crate::receipt::{
-    self, ApplianceRef, BundleRef, EvidenceRef, ReceiptPayload, RECEIPTS_DIR, RECEIPT_TYPE,
-};
+use crate::receipt::{self, ApplianceRef, BundleRef, EvidenceRef, ReceiptPayload, RECEIPT_TYPE};
 use crate::run::RunError;
 use crate::state::{Mode, PromotedRelease, StateData, StateDir};
 use crate::timestamp::Timestamp;
@@ -78,23 +76,23 @@ impl<'a> Recorder<'a> {
             media_failed: false,
         };
         if let Some((key, _)) = &rec.writer {
-            let tidy = [RECEIPTS_DIR, EVIDENCE_DIR]
-                .iter()
-                .try_for_each(|d| atomic::remove_stale_temps(storage, &media.join(d)).map(|_| ()));
-            let publish = match atomic::write_new(
-                storage,
-                media,
-                crate::appliance_key::PUBLIC_FILE,
-                &key.entry_json(),
-                MODE_PUBLIC,
-            ) {
-                Err(e) if !e.is_already_exists() => Err(e),
-                _ => Ok(()),
-            };
             // A medium that cannot be written is reported with the first verdict that needs it.
-            rec.media_failed = tidy.and(publish).is_err();
+            let tidy = receipt::remove_media_temps(storage, media).map(|_| ());
+            let publish = key.publish_to_media(storage, media).map(|_| ());
+            rec.media_failed = tidy.is_err() || publish.is_err();
         }
         Ok(rec)
+    }
+
+    /// Flushes the media's file system once the run is over (vfat has no journal: #55).
+    pub fn finish(&self) -> Result<(), String> {
+        match &self.writer {
+            Some(_) if !self.media_failed => self
+                .storage
+                .sync_filesystem(&self.media)
+                .map_err(|e| format!("the media could not be synced: {e}")),
+            _ => Ok(()),
+        }
     }
 
     /// `STATE/anchor.json`.

@@ -175,6 +175,9 @@ pub fn verify_media_with(
             receipt,
         });
     }
+    if let Err(e) = recorder.finish() {
+        report.problems.push(e);
+    }
     Ok(report)
 }
 
