@@ -3,7 +3,9 @@
 //! Data flows one way: media → [`bundle`] stream → parse ([`document`]) → verify ([`trust`]) →
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
+pub mod author;
 pub mod bundle;
+pub mod demo;
 pub mod document;
 pub mod json;
 pub mod keys;
