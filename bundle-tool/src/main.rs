@@ -43,6 +43,24 @@ enum Cmd {
     /// Media for the appliance.
     #[command(subcommand)]
     Media(MediaCmd),
+    /// Receipts that come back from the appliance.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+}
+
+#[derive(Subcommand)]
+enum ReceiptCmd {
+    /// Check a receipt's signature against the appliance's public key entry; print its payload.
+    Verify {
+        /// The receipt file (MEDIA/receipts/<bundle>.<verdict>.receipt.json).
+        receipt: PathBuf,
+        /// The appliance's public key entry (appliance-key.json, on the media and in its state).
+        #[arg(long)]
+        key: PathBuf,
+        /// Print the payload as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -735,6 +753,43 @@ fn media_cmd(c: MediaCmd) -> R<()> {
     Ok(())
 }
 
+fn receipt_cmd(c: ReceiptCmd) -> R<()> {
+    let ReceiptCmd::Verify { receipt, key, json } = c;
+    let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
+    if json {
+        print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
+        return Ok(());
+    }
+    println!(
+        "receipt OK: signed by appliance key {} (airlock {})",
+        p.appliance.key_id, p.appliance.software_version
+    );
+    println!(
+        "  verdict: {} for {} ({} {}) at {}",
+        p.verdict,
+        p.bundle.file,
+        p.package.as_deref().unwrap_or("?"),
+        p.version.as_deref().unwrap_or("?"),
+        p.verified_at
+    );
+    println!(
+        "  bundle sha256 {} ({} bytes)",
+        p.bundle.sha256.as_deref().unwrap_or("unknown"),
+        p.bundle.size
+    );
+    for r in &p.reasons {
+        println!("  reason {}: {}", r.code.as_str(), r.message);
+    }
+    for s in &p.signers {
+        println!("  signer {} [{}] {}", s.key_id, s.role, s.fingerprint);
+    }
+    println!(
+        "  evidence record seq {} (prev {})",
+        p.evidence.seq, p.evidence.prev
+    );
+    Ok(())
+}
+
 fn hint(cmd: &str, e: &str) -> &'static str {
     if e.contains(SIGNING_KEY_ENV) {
         "hint: export the release key (base64 seed or PEM) in CAVRA_GO_RELEASE_SIGNING_KEY, or pass --release-key FILE"
@@ -744,6 +799,8 @@ fn hint(cmd: &str, e: &str) -> &'static str {
         "hint: compare the options with the trust root (airlock-bundle root show ROOT): key ids, builder id, source repository, ref pattern"
     } else if e.contains("threshold") || e.contains("would not count") {
         "hint: airlock-bundle root show FILE lists the role keys and thresholds"
+    } else if cmd == "receipt" {
+        "hint: --key is the appliance's appliance-key.json (written to the media root and its state directory)"
     } else if cmd == "pack" {
         "hint: airlock-bundle pack --help"
     } else {
@@ -760,6 +817,7 @@ fn main() -> ExitCode {
         Cmd::Revocations(c) => ("revocations", revocations_cmd(c)),
         Cmd::Pack(a) => ("pack", pack_cmd(*a)),
         Cmd::Media(c) => ("media", media_cmd(c)),
+        Cmd::Receipt(c) => ("receipt", receipt_cmd(c)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

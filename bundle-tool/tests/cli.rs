@@ -261,3 +261,64 @@ fn full_flow() {
         assert!(d.join("media").join(f).is_file(), "{f}");
     }
 }
+
+#[test]
+fn demo_run_and_receipt_verify() {
+    use airlock::run::{self, VerifyOptions, WriteMode};
+    let t = tempfile::tempdir().unwrap();
+    let layout = airlock::demo::prepare(&t.path().join("demo")).unwrap();
+    let state = t.path().join("state");
+    let report = run::verify_media(
+        &VerifyOptions {
+            media: layout.media.clone(),
+            bundles: vec![],
+            anchor: Some(layout.anchor.clone()),
+            state_dir: state.clone(),
+            write: WriteMode::Write,
+        },
+        &airlock::bundle::NoProgress,
+    )
+    .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.results.len(), 2);
+    let good = report
+        .results
+        .iter()
+        .find(|r| r.bundle.ends_with("v0.1.0.tar.gz"))
+        .unwrap();
+    let bad = report
+        .results
+        .iter()
+        .find(|r| r.bundle.contains("tampered"))
+        .unwrap();
+    assert_eq!(good.verdict.as_str(), "promote", "{:?}", good.reasons);
+    assert_eq!(bad.verdict.as_str(), "reject");
+    assert!(bad
+        .reasons
+        .iter()
+        .any(|r| r.code.as_str() == "checksum-mismatch"));
+    let key = state.join("appliance-key.json");
+    let key = key.to_str().unwrap();
+    for r in [good, bad] {
+        let receipt = layout.media.join(r.receipt.as_ref().unwrap());
+        let out = ok(
+            t.path(),
+            &["receipt", "verify", receipt.to_str().unwrap(), "--key", key],
+        );
+        assert!(out.contains("receipt OK"), "{out}");
+        assert!(out.contains(r.verdict.as_str()), "{out}");
+        // One payload character changed (still valid base64): the signature no longer verifies.
+        let text = std::fs::read_to_string(&receipt).unwrap();
+        let at = text.find("\"payload\": \"").unwrap() + 40;
+        let mut bytes = text.into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        let altered = t.path().join("altered.json");
+        std::fs::write(&altered, &bytes).unwrap();
+        let o = run(
+            t.path(),
+            &["receipt", "verify", altered.to_str().unwrap(), "--key", key],
+            &[],
+        );
+        assert!(!o.status.success());
+    }
+}

@@ -130,6 +130,19 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// One way the files actually present (the inventory) differ from a [`ChecksumSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InventoryMismatch<'a> {
+    /// A listed name is absent from the inventory (what `sha256sum --ignore-missing` lets pass).
+    Missing(&'a str),
+    /// A file of the inventory is not listed.
+    Extra(&'a str),
+    /// The file's digest is not the listed one.
+    Digest(&'a str),
+    /// The inventory names the same file twice.
+    Duplicate(&'a str),
+}
+
 /// A fixed-capacity set of checksum lines for targets without an allocator: at most `N` entries,
 /// names of at most `NAME` bytes. Duplicate names are refused as they are inserted.
 pub struct ChecksumSet<const N: usize, const NAME: usize> {
@@ -185,6 +198,44 @@ impl<const N: usize, const NAME: usize> ChecksumSet<N, NAME> {
     /// Whether there are no lines.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Compares the set with an inventory of `(name, digest)` pairs, exactly: every listed name
+    /// present once with its digest, nothing unlisted. Calls `on_mismatch` for every difference
+    /// (inventory order, then the missing names in file order) and returns how many there were;
+    /// 0 means the inventory matches.
+    pub fn check_inventory<'a, I>(
+        &'a self,
+        inventory: I,
+        on_mismatch: &mut dyn FnMut(InventoryMismatch<'a>),
+    ) -> usize
+    where
+        I: IntoIterator<Item = (&'a str, &'a Sha256Digest)>,
+    {
+        let mut seen = [false; N];
+        let mut mismatches = 0;
+        let mut report = |m| {
+            mismatches += 1;
+            on_mismatch(m);
+        };
+        for (name, digest) in inventory {
+            match self.entries.iter().position(|(_, n)| n.as_str() == name) {
+                None => report(InventoryMismatch::Extra(name)),
+                Some(i) if seen[i] => report(InventoryMismatch::Duplicate(name)),
+                Some(i) => {
+                    seen[i] = true;
+                    if self.entries[i].0 != *digest {
+                        report(InventoryMismatch::Digest(name));
+                    }
+                }
+            }
+        }
+        for ((_, name), seen) in self.entries.iter().zip(seen) {
+            if !seen {
+                report(InventoryMismatch::Missing(name.as_str()));
+            }
+        }
+        mismatches
     }
 
     /// The entries in file order.

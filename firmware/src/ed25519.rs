@@ -1,8 +1,11 @@
 //! Strict Ed25519 verification (RFC 8032 with the strict checks of `verify_strict`).
 //!
-//! A public key is accepted only if its encoding is canonical and it is not of small order: a
-//! small-order ("weak") key admits signatures that verify for almost any message, so such a key is
-//! refused when it is loaded, before it can be used at all.
+//! A public key is accepted only if its encoding is canonical and it lies in the prime-order
+//! subgroup. A small-order ("weak") key admits signatures that verify for almost any message; a
+//! mixed-order key `A + T` (T of small order) lets the holder of `A`'s secret sign under `A + T` too
+//! (whenever the challenge is a multiple of T's order, one try in eight), so one secret could pose
+//! as up to eight distinct raw keys toward a threshold. Both are refused when the key is loaded,
+//! before it can be used at all; an honestly generated key is never refused.
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
@@ -18,7 +21,8 @@ pub enum KeyError {
     NotAPoint,
     /// The point is encoded non-canonically (y ≥ p, or a sign bit on x = 0).
     NonCanonical,
-    /// The point has small order (a weak key).
+    /// The point has small order (a weak key), or has a small-order component (it is not in the
+    /// prime-order subgroup, which no honestly generated key is outside of).
     Weak,
 }
 
@@ -30,7 +34,7 @@ pub enum SignatureError {
     Invalid,
 }
 
-/// A validated Ed25519 public key: canonical and not of small order.
+/// A validated Ed25519 public key: canonically encoded and in the prime-order subgroup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicKey(VerifyingKey);
 
@@ -41,7 +45,7 @@ impl PublicKey {
         if key.to_edwards().compress().to_bytes() != *bytes {
             return Err(KeyError::NonCanonical);
         }
-        if key.is_weak() {
+        if key.is_weak() || !key.to_edwards().is_torsion_free() {
             return Err(KeyError::Weak);
         }
         Ok(Self(key))
@@ -96,10 +100,34 @@ mod tests {
             key("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
             Err(KeyError::Weak)
         );
+        // A point with a prime-order and an order-8 component (C2SP/CCTV ed25519 vectors).
+        assert_eq!(
+            key("10eb7c3acfb2bed3e0d6ab89bf5a3d6afddd1176ce4812e38d9fd485058fdb1f"),
+            Err(KeyError::Weak)
+        );
         // y = p + 1 encodes the identity non-canonically.
         assert_eq!(
             key("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
             Err(KeyError::NonCanonical)
         );
+    }
+
+    #[test]
+    fn refuses_mixed_order_key_that_verify_strict_alone_accepts() {
+        // RFC 8032 test 1's key plus an order-8 point, and a signature made with test 1's secret
+        // (tools/derive_vectors.py): dalek's verify_strict accepts it, so without the torsion
+        // check one secret could count as two signers.
+        let twin =
+            hex::decode::<32>(b"9158312a9a8d6e3b34c891d6d61444f8b8211c5117ebad15bdb0bd68b07e0245")
+                .unwrap();
+        let sig = hex::decode::<64>(
+            b"93c9449be4e3975f799a691f11d3bdab8ac6348ba2afbdfb9310fdb6b32ebdd76ecacc1aaae31a20b0f46dafd19d0632fbf9db38216f2eeb4f2bd6c4c0fdef0c",
+        )
+        .unwrap();
+        let msg = b"airlock: mixed-order key 0";
+        let lax = VerifyingKey::from_bytes(&twin).unwrap();
+        assert!(!lax.is_weak());
+        assert!(lax.verify_strict(msg, &Signature::from_bytes(&sig)).is_ok());
+        assert_eq!(PublicKey::from_bytes(&twin), Err(KeyError::Weak));
     }
 }

@@ -15,3 +15,5 @@ pub mod hex;
 pub mod name;
 pub mod pae;
 pub mod threshold;
+#[cfg(any(test, feature = "vectors"))]
+pub mod vectors;

@@ -2,87 +2,17 @@
 //! judging it with the verifier's policy, and requiring external tools.
 #![allow(dead_code)]
 
-use airlock::bundle::{is_metadata, FileEntry, Inventory, Limits, NoProgress, Scan};
+use airlock::bundle::{Limits, NoProgress, Scan};
 use airlock::policy::{self, Assessment, Memory};
 use airlock::reason::Code;
 use airlock::timestamp::Timestamp;
 use airlock::trust::Candidate;
 use airlock::verdict::Verdict;
-use airlock_core::digest::{sha256, Sha256};
-use std::io::Read;
 use std::path::Path;
 
-/// Scans with `airlock::bundle::scan`. While the bundle stream is not written yet on this
-/// branch (it panics with "not implemented"), falls back to a minimal reader below so the
-/// authoring side can be tested; every other panic propagates. Remove the fallback once
-/// `bundle::scan` has landed.
+/// Scans with the verifier's bundle stream.
 pub fn scan(path: &Path) -> Scan {
-    let p = path.to_path_buf();
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let r = std::panic::catch_unwind(move || {
-        airlock::bundle::scan(&p, &Limits::default(), &NoProgress)
-    });
-    std::panic::set_hook(prev);
-    match r {
-        Ok(Ok(s)) => s,
-        Ok(Err(_)) => panic!("scan aborted"),
-        Err(e) => {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            if msg.contains("not implemented") {
-                eprintln!("note: airlock::bundle::scan is not implemented on this branch; using the tests' stand-in reader");
-                fallback_scan(path)
-            } else {
-                std::panic::resume_unwind(e)
-            }
-        }
-    }
-}
-
-/// A minimal stand-in: regular files only, `./` stripped, digests through the verification core.
-pub fn fallback_scan(path: &Path) -> Scan {
-    let bytes = std::fs::read(path).unwrap();
-    let mut inv = Inventory {
-        bundle_sha256: Some(sha256(&bytes)),
-        bundle_size: bytes.len() as u64,
-        ..Default::default()
-    };
-    let reader: Box<dyn Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::GzDecoder::new(&bytes[..]))
-    } else {
-        Box::new(&bytes[..])
-    };
-    let mut ar = tar::Archive::new(reader);
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let t = e.header().entry_type();
-        if t.is_dir() {
-            continue;
-        }
-        assert!(t.is_file(), "unexpected entry type {t:?}");
-        let raw = e.path().unwrap().to_string_lossy().to_string();
-        let name = raw.strip_prefix("./").unwrap_or(&raw).to_string();
-        let mut content = Vec::new();
-        e.read_to_end(&mut content).unwrap();
-        let mut h = Sha256::new();
-        h.update(&content);
-        inv.files.push(FileEntry {
-            name: name.clone(),
-            sha256: h.finalize(),
-            size: content.len() as u64,
-        });
-        if is_metadata(&name) {
-            inv.metadata.insert(name, content);
-        }
-    }
-    Scan {
-        inventory: inv,
-        reasons: vec![],
-    }
+    airlock::bundle::scan(path, &Limits::default(), &NoProgress).expect("scan aborted")
 }
 
 /// Trust material at a media root, as the appliance collects it.

@@ -3,15 +3,23 @@
 //! Data flows one way: media → [`bundle`] stream → parse ([`document`]) → verify ([`trust`]) →
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
+pub mod appliance_key;
+pub mod atomic;
 pub mod author;
 pub mod bundle;
+pub mod cli;
 pub mod demo;
 pub mod document;
+pub mod evidence;
 pub mod json;
 pub mod keys;
+pub mod media;
 pub mod policy;
 pub mod reason;
 pub mod receipt;
+pub mod record;
+pub mod run;
+pub mod state;
 pub mod timestamp;
 pub mod trust;
 pub mod verdict;

@@ -72,6 +72,8 @@ pub struct Inputs<'a> {
 pub struct Updates {
     /// Trust roots newly accepted (version, file bytes).
     pub roots: Vec<(u64, Vec<u8>)>,
+    /// The version of the trust root this decision ran under.
+    pub trust_root_version: Option<u64>,
     /// A newer revocation list accepted (version, file bytes).
     pub revocations: Option<(u64, Vec<u8>)>,
     /// The promoted release (package, version, bundle digest).
@@ -572,6 +574,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     };
     if let Some(r) = &root {
         updates.roots = r.accepted().to_vec();
+        updates.trust_root_version = Some(r.version());
     }
     if let Some((l, bytes)) = revs
         .list()

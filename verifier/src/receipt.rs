@@ -120,3 +120,159 @@ pub struct ReceiptPayload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<ProvenanceRef>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signing, verifying and writing receipts.
+
+use crate::appliance_key::ApplianceKey;
+use crate::atomic::{self, Storage, WriteError, MODE_DIR_PUBLIC, MODE_PUBLIC};
+use crate::document::dsse::{self, payload_type, Envelope};
+use crate::keys::{Key, KeyEntry, KeyMaterial};
+use std::path::Path;
+
+/// The media directory receipts are written to.
+pub const RECEIPTS_DIR: &str = "receipts";
+
+/// Largest receipt envelope or key entry file read.
+pub const MAX_RECEIPT_BYTES: usize = crate::json::MAX_DOCUMENT_BYTES;
+
+/// Signs `payload` as a DSSE envelope (payloadType [`payload_type::RECEIPT`]) with the appliance
+/// key; returns the envelope file's bytes.
+pub fn sign_receipt(payload: &ReceiptPayload, key: &ApplianceKey) -> Vec<u8> {
+    let body = dsse::to_pretty_json(payload);
+    dsse::sign(
+        payload_type::RECEIPT,
+        &body,
+        &[(key.key_id().as_str(), key.signing_key())],
+    )
+}
+
+/// Verifies a receipt envelope against an appliance key entry (the bytes of an
+/// `appliance-key.json`, formats §1) and returns its payload. Strict: the entry must be a valid
+/// Ed25519 entry; the envelope's payloadType must be the receipt type; at least one signature must
+/// name the entry's key id, and every signature naming it must verify (other key ids are ignored,
+/// formats §2); the payload is parsed only after that, strictly, and must have `_type`
+/// [`RECEIPT_TYPE`], name the same appliance key, and carry reasons exactly when it rejects.
+pub fn verify_receipt(envelope: &[u8], key_entry: &[u8]) -> Result<ReceiptPayload, String> {
+    let entry: KeyEntry =
+        crate::json::parse(key_entry).map_err(|e| format!("appliance key entry: {e}"))?;
+    let key = Key::from_entry(&entry)?;
+    let KeyMaterial::Ed25519(public) = key.material else {
+        return Err(format!(
+            "appliance key {} is not an Ed25519 key",
+            entry.key_id
+        ));
+    };
+    let env = Envelope::parse(envelope)?;
+    if env.payload_type != payload_type::RECEIPT {
+        return Err(format!(
+            "payloadType is {:?}, not {:?}",
+            env.payload_type,
+            payload_type::RECEIPT
+        ));
+    }
+    let pae = env.pae();
+    let mut verified = 0usize;
+    for s in env
+        .signatures
+        .iter()
+        .filter(|s| s.keyid == entry.key_id.as_str())
+    {
+        let ok = s.sig.is_some_and(|sig| public.verify(&pae, &sig).is_ok());
+        if !ok {
+            return Err(format!(
+                "a signature by {} does not verify: the receipt was altered or not made by this appliance",
+                entry.key_id
+            ));
+        }
+        verified += 1;
+    }
+    if verified == 0 {
+        return Err(format!(
+            "the receipt carries no signature by {}",
+            entry.key_id
+        ));
+    }
+    let payload: ReceiptPayload =
+        crate::json::parse(&env.payload).map_err(|e| format!("receipt payload: {e}"))?;
+    if payload.type_ != RECEIPT_TYPE {
+        return Err(format!(
+            "payload _type is {:?}, not {RECEIPT_TYPE:?}",
+            payload.type_
+        ));
+    }
+    if payload.appliance.key_id != entry.key_id.as_str() {
+        return Err(format!(
+            "payload names appliance key {:?} but was signed by {}",
+            payload.appliance.key_id, entry.key_id
+        ));
+    }
+    match (payload.verdict, payload.reasons.is_empty()) {
+        (Verdict::Promote, false) => return Err("a promote receipt carries reasons".into()),
+        (Verdict::Reject, true) => return Err("a reject receipt carries no reason".into()),
+        _ => {}
+    }
+    Ok(payload)
+}
+
+/// Removes temp files a power cut left on the media (MEDIA, `receipts/`, `evidence/`; #54).
+/// Call once per run, before writing. Returns the paths removed (for a console note).
+pub fn remove_media_temps(
+    storage: &dyn Storage,
+    media: &Path,
+) -> Result<Vec<std::path::PathBuf>, WriteError> {
+    let mut removed = Vec::new();
+    for dir in [
+        media.to_path_buf(),
+        media.join(RECEIPTS_DIR),
+        media.join(crate::evidence::EVIDENCE_DIR),
+    ] {
+        // A symlinked receipts/ or evidence/ is refused when written to; never cleaned through.
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_dir()) {
+            for name in atomic::remove_stale_temps(storage, &dir)? {
+                removed.push(dir.join(name));
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// The receipt file names for a bundle, in the order they are tried:
+/// `<bundle>.<verdict>.receipt.json`, then `<bundle>.<verdict>.<n>.receipt.json` for n = 2, 3, …
+pub fn receipt_names(bundle_file_name: &str, verdict: Verdict) -> impl Iterator<Item = String> {
+    let first = format!("{bundle_file_name}.{verdict}.receipt.json");
+    let base = bundle_file_name.to_owned();
+    std::iter::once(first)
+        .chain((2u64..).map(move |n| format!("{base}.{verdict}.{n}.receipt.json")))
+}
+
+/// Writes a receipt envelope to `MEDIA/receipts/` under the first free name (see
+/// [`receipt_names`]); creates `receipts/` when absent (refusing a symlink there). Only a plain
+/// basename is accepted as `bundle_file_name`: no `/`, `\`, `..`, NUL or control characters, so
+/// nothing is ever written outside `receipts/` (#17). Nothing existing is overwritten. Returns the
+/// MEDIA-relative path (`receipts/<name>`).
+pub fn write_receipt(
+    storage: &dyn Storage,
+    media: &Path,
+    bundle_file_name: &str,
+    verdict: Verdict,
+    bytes: &[u8],
+) -> Result<String, WriteError> {
+    let dir = media.join(RECEIPTS_DIR);
+    if let Err(m) = atomic::check_basename(bundle_file_name) {
+        return Err(WriteError {
+            step: "name check",
+            path: dir,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, m),
+        });
+    }
+    let dir = atomic::ensure_dir(storage, media, RECEIPTS_DIR, MODE_DIR_PUBLIC)?;
+    let name = atomic::write_first_free(
+        storage,
+        &dir,
+        receipt_names(bundle_file_name, verdict),
+        bytes,
+        MODE_PUBLIC,
+    )?;
+    Ok(format!("{RECEIPTS_DIR}/{name}"))
+}

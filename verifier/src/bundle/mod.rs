@@ -2,6 +2,20 @@
 //! single-member `.tar.gz` (detected by content), never extracting: entry safety, limits, a SHA-256
 //! per file, the SHA-256 of the whole bundle file, and the small metadata files kept in memory.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
+mod archive;
+mod entry;
+mod stream;
+
 use crate::reason::Reason;
 use airlock_core::digest::Sha256Digest;
 use std::collections::BTreeMap;
@@ -82,8 +96,12 @@ pub enum ScanAbort {
 
 /// Told how far reading has got, for a progress bar.
 pub trait Progress: Send + Sync {
+    /// A bundle (MEDIA-relative name) is about to be read.
+    fn begin(&self, _bundle: &str) {}
     /// `bytes` of the bundle file have been read so far, of `total`.
     fn position(&self, bytes: u64, total: u64);
+    /// The bundle has been read.
+    fn end(&self) {}
 }
 
 /// A progress sink that shows nothing.
@@ -112,7 +130,64 @@ pub fn is_metadata(name: &str) -> bool {
 }
 
 /// Reads the bundle at `path` once.
+///
+/// Detects gzip by its magic bytes (`1f 8b`), whatever the file is called; a compressed bundle is
+/// a single gzip member with nothing after it (see the rule on `stream::inflate`). Every problem
+/// with the archive is a [`Reason`] in the returned [`Scan`] (a file that cannot be opened, or is
+/// not a regular file, included); only a passed deadline is an `Err`, because then no verdict may
+/// be claimed. The whole file is always read to its end, so that `bundle_sha256` is the digest of
+/// the file as stored even when the archive was refused early.
 pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Scan, ScanAbort> {
-    let _ = (path, limits, progress);
-    unimplemented!("bundle stream: being written")
+    let mut scan = Scan::default();
+    let (source, mut up) = match stream::start(path) {
+        Ok(started) => started,
+        Err(reason) => {
+            scan.reasons.push(reason);
+            return Ok(scan);
+        }
+    };
+    // Sniff the first bytes.
+    let gzip = match up.fill(limits.deadline) {
+        Ok(_) => up.remaining().starts_with(&[0x1f, 0x8b]),
+        Err(stream::Pull::Deadline) => return Err(ScanAbort::Deadline),
+        // Reported again (with the same reason) by the walk below.
+        Err(stream::Pull::Failed(_)) => false,
+    };
+    if gzip {
+        up = match stream::inflate(up) {
+            Ok(inflated) => inflated,
+            Err(reason) => {
+                scan.reasons.push(reason);
+                return finish(scan, source, limits, progress);
+            }
+        };
+    }
+    let position = || source.position();
+    let mut input = archive::Input::new(up, limits, progress, &position);
+    if archive::walk(&mut input, limits, &mut scan).is_err() {
+        return Err(ScanAbort::Deadline);
+    }
+    // Stop consuming: the read thread goes on hashing the rest of the file on its own.
+    drop(input.into_upstream());
+    finish(scan, source, limits, progress)
+}
+
+/// Waits for the whole-file digest and adds it to `scan`.
+fn finish(
+    mut scan: Scan,
+    source: stream::Source,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Scan, ScanAbort> {
+    let whole = source
+        .finish(limits.deadline, progress)
+        .map_err(|_| ScanAbort::Deadline)?;
+    scan.inventory.bundle_sha256 = whole.digest;
+    scan.inventory.bundle_size = whole.size;
+    if let Some(reason) = whole.error {
+        if !scan.reasons.contains(&reason) {
+            scan.reasons.push(reason);
+        }
+    }
+    Ok(scan)
 }

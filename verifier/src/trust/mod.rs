@@ -17,3 +17,6 @@ pub struct Candidate {
     /// Its exact bytes.
     pub bytes: Vec<u8>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Independent check of an Airlock evidence log (formats §6) with `cryptography` and hashlib.
+
+usage: verify_evidence.py LOG appliance-key.json
+Prints a JSON summary: verified record count, bad signature lines, chain break lines, seq gaps,
+out-of-order lines, torn tail (bytes) and head seq/hash. Written from formats §6 only:
+- sig signs the line with its final `,"sig":"…"` removed and `}` kept;
+- prev is the hex SHA-256 of the previous record's line without its newline (64 zeros first).
+"""
+import base64
+import hashlib
+import json
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+ZERO = "0" * 64
+ORDER = ["seq", "prev", "time", "event", "bundle_sha256", "verdict", "reasons",
+         "receipt_sha256", "key_id", "sig"]
+
+
+def parse(line: bytes):
+    try:
+        rec = json.loads(line, object_pairs_hook=lambda p: p)
+    except Exception:
+        return None
+    if not isinstance(rec, list) or [k for k, _ in rec] != ORDER:
+        return None
+    rec = dict(rec)
+    marker = b',"sig":"' + rec["sig"].encode() + b'"}'
+    if not line.endswith(marker):
+        return None
+    signed = line[: -len(marker)] + b"}"
+    return rec, signed
+
+
+def main():
+    data = open(sys.argv[1], "rb").read()
+    entry = json.loads(open(sys.argv[2], "rb").read())
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry["public_key"]))
+    lines = data.split(b"\n")
+    unterminated = lines[-1] != b""
+    if not unterminated:
+        lines = lines[:-1]
+    parsed = [parse(l) for l in lines]
+    last = max([i for i, p in enumerate(parsed) if p is not None] or [-1])
+    if unterminated and last == len(lines) - 1:
+        last = max([i for i, p in enumerate(parsed[:-1]) if p is not None] or [-1])
+    out = {"verified": 0, "bad_signatures": [], "chain_breaks": [], "gaps": [],
+           "out_of_order": [], "torn_lines": [], "torn_tail_bytes": 0, "head": None}
+    if last + 1 < len(lines):
+        out["torn_tail_bytes"] = len(b"\n".join(lines[last + 1:])) + (0 if unterminated else 1)
+    prev_seq, prev_hash = None, ZERO
+    for i in range(last + 1):
+        no = i + 1
+        if parsed[i] is None:
+            out["torn_lines"].append(no)
+            continue
+        rec, signed = parsed[i]
+        if rec["key_id"] != entry["key_id"]:
+            continue
+        h = hashlib.sha256(lines[i]).hexdigest()
+        try:
+            key.verify(base64.b64decode(rec["sig"], validate=True), signed)
+            out["verified"] += 1
+            out["head"] = {"seq": rec["seq"], "sha256": h}
+        except InvalidSignature:
+            out["bad_signatures"].append(no)
+        after = prev_seq or 0
+        if rec["seq"] == after + 1:
+            if rec["prev"] != (ZERO if prev_seq is None else prev_hash):
+                out["chain_breaks"].append(no)
+        elif rec["seq"] > after:
+            out["gaps"].append([after, rec["seq"]])
+        else:
+            out["out_of_order"].append(no)
+        prev_seq, prev_hash = rec["seq"], h
+    print(json.dumps(out, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

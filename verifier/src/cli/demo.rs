@@ -1,0 +1,47 @@
+//! `airlock demo`: the whole flow on built-in test material, inside a temporary directory.
+
+use crate::cli::output;
+use crate::run::{self, VerifyOptions, WriteMode};
+use std::path::Path;
+
+/// Prepares the demo in `prepare` (only writing it), or in a fresh temporary directory where it
+/// is then verified and the verdicts, reasons and receipts are shown.
+pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
+    if let Some(dir) = prepare {
+        let layout = crate::demo::prepare(dir)?;
+        println!("demo media: {}", layout.media.display());
+        println!("demo anchor: {}", layout.anchor.display());
+        return Ok(0);
+    }
+    let tmp = std::env::temp_dir().join(format!("airlock-demo-{}-{}", std::process::id(), crate::timestamp::Timestamp::now().unix()));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let layout = crate::demo::prepare(&tmp)?;
+    println!("Airlock demo in {}", tmp.display());
+    println!("  test keys (TEST ONLY) in {}", layout.keys.display());
+    println!("  anchor: {}", layout.anchor.display());
+    println!("  media:  {} (inbox: a good bundle and a tampered one)\n", layout.media.display());
+    let state = tmp.join("state");
+    let opts = VerifyOptions {
+        media: layout.media.clone(),
+        bundles: Vec::new(),
+        anchor: Some(layout.anchor.clone()),
+        state_dir: state.clone(),
+        write: WriteMode::Write,
+    };
+    let progress = output::ConsoleProgress::new();
+    let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
+    print!("{}", output::human_report(&report));
+    println!("\nReceipts are in {}, the evidence log in {}.", layout.media.join("receipts").display(), layout.media.join("evidence").display());
+    println!(
+        "Check them with:\n  airlock receipt verify {}/receipts/<file> --key {}\n  airlock evidence verify {} --key {}",
+        layout.media.display(),
+        state.join(crate::appliance_key::PUBLIC_FILE).display(),
+        layout.media.display(),
+        state.join(crate::appliance_key::PUBLIC_FILE).display()
+    );
+    // The demo is expected to promote one bundle and reject the other: that is success.
+    let expected = report.problems.is_empty()
+        && report.results.len() == 2
+        && report.results.iter().filter(|r| r.verdict == crate::verdict::Verdict::Promote).count() == 1;
+    Ok(if expected { 0 } else { 1 })
+}

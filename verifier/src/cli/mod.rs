@@ -1,0 +1,150 @@
+//! The `airlock` command line: parse arguments, call the library, print. It adds hints, never
+//! meaning.
+
+pub mod evidence;
+pub mod output;
+
+use crate::run::{self, VerifyOptions, WriteMode};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Airlock: offline release verification.
+#[derive(Parser)]
+#[command(name = "airlock", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify the bundles on a medium; write receipts and evidence back.
+    Verify {
+        /// The trust root trusted out of band (default: STATE/anchor.json).
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+        /// The appliance's state directory (default: $AIRLOCK_STATE or /var/lib/airlock).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Dry run: write nothing to the media or the state.
+        #[arg(long)]
+        no_write: bool,
+        /// The media root.
+        media: PathBuf,
+        /// Bundles to verify, relative to MEDIA (default: every bundle in MEDIA/inbox/).
+        bundles: Vec<String>,
+    },
+    /// Evidence log commands.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+    /// Receipt commands.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
+    /// List the rejection reason codes and what they mean.
+    Codes,
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Check a hash-chained evidence log and its signatures; write a verification report.
+    Verify {
+        /// A media root (its evidence/airlock-evidence.jsonl) or a log file.
+        media_or_log: PathBuf,
+        /// The appliance's public key entry (appliance-key.json).
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check a receipt's signature and print its payload.
+    Verify {
+        /// The receipt file.
+        receipt: PathBuf,
+        /// The appliance's public key entry (appliance-key.json).
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify {
+            anchor,
+            state,
+            format,
+            no_write,
+            media,
+            bundles,
+        } => {
+            let opts = VerifyOptions {
+                media,
+                bundles,
+                anchor,
+                state_dir: state.unwrap_or_else(run::default_state_dir),
+                write: if no_write {
+                    WriteMode::DryRun
+                } else {
+                    WriteMode::Write
+                },
+            };
+            verify(&opts, format)
+        }
+        Command::Evidence {
+            command: EvidenceCommand::Verify { media_or_log, key },
+        } => finish(evidence::verify(&media_or_log, &key)),
+        Command::Receipt {
+            command: ReceiptCommand::Verify { receipt, key },
+        } => finish(evidence::verify_receipt(&receipt, &key)),
+        Command::Codes => {
+            for c in crate::reason::Code::ALL {
+                println!("{:<36} {}", c.as_str(), c.describe());
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn verify(opts: &VerifyOptions, format: Format) -> ExitCode {
+    let progress = output::ConsoleProgress::new();
+    match run::verify_media(opts, &progress) {
+        Ok(report) => {
+            match format {
+                Format::Json => println!("{}", output::json_report(&report)),
+                Format::Human => print!("{}", output::human_report(&report)),
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => {
+            eprintln!("airlock: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn finish(r: Result<u8, String>) -> ExitCode {
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("airlock: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

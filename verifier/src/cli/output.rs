@@ -1,0 +1,137 @@
+//! What a person or a script sees: the progress bar, the verdicts, the JSON document.
+
+use crate::bundle::Progress;
+use crate::run::RunReport;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+/// A progress bar on stderr when it is a terminal; nothing otherwise (a plain line per bundle is
+/// printed by the caller).
+pub struct ConsoleProgress {
+    bar: Mutex<Option<ProgressBar>>,
+    interactive: bool,
+}
+
+impl ConsoleProgress {
+    /// A progress sink for this process's stderr.
+    pub fn new() -> Self {
+        Self {
+            bar: Mutex::new(None),
+            interactive: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn start(&self, name: &str) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(old) = slot.take() {
+                old.finish_and_clear();
+            }
+            if self.interactive {
+                let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(name.to_owned());
+                *slot = Some(bar);
+            } else {
+                eprintln!("verifying {name}");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl Default for ConsoleProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress for ConsoleProgress {
+    fn begin(&self, bundle: &str) {
+        self.start(bundle);
+    }
+
+    fn end(&self) {
+        self.finish();
+    }
+
+    fn position(&self, bytes: u64, total: u64) {
+        if let Ok(slot) = self.bar.lock() {
+            if let Some(bar) = slot.as_ref() {
+                bar.set_length(total);
+                bar.set_position(bytes);
+            }
+        }
+    }
+}
+
+/// The `--format json` document (interface.md).
+pub fn json_report(report: &RunReport) -> serde_json::Value {
+    let results: Vec<_> = report
+        .results
+        .iter()
+        .map(|r| {
+            json!({
+                "bundle": r.bundle,
+                "verdict": r.verdict,
+                "package": r.package,
+                "version": r.version,
+                "reasons": r.reasons,
+                "receipt": r.receipt,
+            })
+        })
+        .collect();
+    json!({ "results": results, "problems": report.problems })
+}
+
+/// The human verdicts.
+pub fn human_report(report: &RunReport) -> String {
+    let mut out = String::new();
+    for r in &report.results {
+        let what = match (&r.package, &r.version) {
+            (Some(p), Some(v)) => format!("{p} {v}"),
+            _ => "(package unknown)".into(),
+        };
+        out.push_str(&format!(
+            "{:<8} {}  {what}\n",
+            r.verdict.as_str().to_uppercase(),
+            r.bundle
+        ));
+        for reason in &r.reasons {
+            out.push_str(&format!("         - {}: {}\n", reason.code, reason.message));
+        }
+        match &r.receipt {
+            Some(p) => out.push_str(&format!("         receipt: {p}\n")),
+            None => out.push_str("         no receipt written\n"),
+        }
+    }
+    if report.results.is_empty() {
+        out.push_str("no bundles found (looked in MEDIA/inbox/ for *.tar, *.tar.gz, *.tgz)\n");
+    }
+    for p in &report.problems {
+        out.push_str(&format!("ERROR    {p}\n"));
+    }
+    let promoted = report
+        .results
+        .iter()
+        .filter(|r| r.verdict == crate::verdict::Verdict::Promote)
+        .count();
+    out.push_str(&format!(
+        "{} bundle(s): {promoted} promoted, {} rejected\n",
+        report.results.len(),
+        report.results.len() - promoted
+    ));
+    out
+}

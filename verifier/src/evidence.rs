@@ -1,0 +1,842 @@
+//! The hash-chained evidence log (formats §6, adversarial #57, #58).
+//!
+//! One record per line, compact JSON, members in this order:
+//! `seq, prev, time, event, bundle_sha256, verdict, reasons, receipt_sha256, key_id, sig`.
+//!
+//! - `seq` counts from 1; the appliance's own log (in the state directory) is authoritative.
+//! - `prev` is the hex SHA-256 of the previous record's line without its newline (64 zeros for
+//!   the first record).
+//! - `sig` is the base64 Ed25519 signature, by the appliance key, of the record serialised
+//!   without it: the line with its final `,"sig":"…"` removed and the `}` kept. Verification
+//!   checks exactly those received bytes (no re-serialisation), then parses the line strictly.
+//! - `reasons` lists the reason codes (the messages are in the receipt, whose SHA-256 is
+//!   `receipt_sha256`).
+//!
+//! The same line is appended to the state's log first, then to `MEDIA/evidence/airlock-evidence.jsonl`.
+//! A stick's log shows gaps in `seq` where the appliance served other sticks; a verifier reports
+//! them (and they are errors in the appliance's own log). A torn tail — trailing lines that are not
+//! well-formed records, as a power cut mid-append leaves — is survived: ignored and reported; the
+//! state log's torn tail is cut off (the file is ours), the media log's bytes are never changed
+//! (the next append starts with a newline, so the fragment stays a line of its own, reported as a
+//! torn line). A trailing line that *is* a well-formed record but fails its signature or chain is
+//! not "torn": it is reported as tampering. Truncation or rollback of a log is detected against the
+//! `evidence.seq`/`prev` a signed receipt carries ([`check_against_receipt`],
+//! [`check_head_against_receipt`]) and against the appliance's own copy
+//! ([`check_media_against_appliance`]).
+
+use crate::appliance_key::ApplianceKey;
+use crate::atomic::{self, Storage, WriteError, MODE_DIR_PUBLIC, MODE_PRIVATE, MODE_PUBLIC};
+use crate::keys::{decode_base64, encode_base64, fingerprint, hex, KeyId};
+use crate::reason::Reason;
+use crate::receipt::ReceiptPayload;
+use crate::timestamp::Timestamp;
+use crate::verdict::Verdict;
+use airlock_core::digest::sha256;
+use airlock_core::ed25519::PublicKey;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::{self, Read as _, Seek as _, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// The media directory holding the log.
+pub const EVIDENCE_DIR: &str = "evidence";
+/// The media log's file name.
+pub const MEDIA_LOG_FILE: &str = "airlock-evidence.jsonl";
+/// The verification report's file name (next to the log).
+pub const REPORT_FILE: &str = "airlock-evidence-verification.json";
+/// `event` of a verification record.
+pub const EVENT_VERIFY: &str = "verify";
+/// `prev` of the first record.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Largest record line accepted.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// Largest log read for verification.
+pub const MAX_LOG_BYTES: u64 = 1 << 30;
+/// How much of the state log's end is read to find its head.
+pub const HEAD_WINDOW: u64 = 1 << 20;
+
+const SIG_MARKER: &[u8] = b",\"sig\":\"";
+
+/// Why the log could not be read or appended to.
+#[derive(Debug)]
+pub enum EvidenceError {
+    /// Reading failed.
+    Io(PathBuf, io::Error),
+    /// Writing failed.
+    Write(WriteError),
+    /// The appliance's own log is damaged in a way that is not a torn tail.
+    Corrupt(PathBuf, String),
+}
+
+impl fmt::Display for EvidenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvidenceError::Io(p, e) => write!(f, "cannot read evidence log {}: {e}", p.display()),
+            EvidenceError::Write(e) => write!(f, "cannot append evidence: {e}"),
+            EvidenceError::Corrupt(p, m) => write!(
+                f,
+                "the appliance's evidence log {} is damaged: {m}; refusing to extend it",
+                p.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EvidenceError {}
+
+impl From<WriteError> for EvidenceError {
+    fn from(e: WriteError) -> Self {
+        EvidenceError::Write(e)
+    }
+}
+
+/// Bytes after the last good record that are not records (a power cut mid-append).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TornTail {
+    /// Byte offset where the tail starts.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// Whether the last byte of the file is a newline.
+    pub terminated: bool,
+}
+
+/// Where the next record goes: its `seq` and `prev`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogHead {
+    /// `seq` of the next record.
+    pub next_seq: u64,
+    /// `prev` of the next record.
+    pub prev: String,
+    /// A torn tail found (and, for the state log, cut off) when the head was read.
+    pub torn_tail: Option<TornTail>,
+}
+
+impl LogHead {
+    /// The head of an empty log.
+    pub fn genesis() -> Self {
+        Self {
+            next_seq: 1,
+            prev: GENESIS_PREV.into(),
+            torn_tail: None,
+        }
+    }
+
+    /// Reads the head of the appliance's own log at `path`: the last record, which must verify
+    /// under `key`. A missing file is an empty log. A torn tail is reported in the result and, when
+    /// `repair` is set, cut off (through `storage`, fsynced). A final line that is a well-formed
+    /// record but does not verify is an error: the log was altered.
+    pub fn read(
+        storage: &dyn Storage,
+        path: &Path,
+        key: &ApplianceKey,
+        repair: bool,
+    ) -> Result<Self, EvidenceError> {
+        let io_err = |e| EvidenceError::Io(path.to_owned(), e);
+        let (start, window, file_len) = match read_tail(path, HEAD_WINDOW) {
+            Ok(v) => v,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::genesis()),
+            Err(e) => return Err(io_err(e)),
+        };
+        // Byte ranges of the complete (newline-terminated) lines in the window.
+        let mut lines: Vec<(usize, usize)> = Vec::new();
+        let mut pos = 0usize;
+        if start > 0 {
+            // The window starts mid-line: skip to the first line start.
+            match window.iter().position(|&b| b == b'\n') {
+                Some(i) => pos = i + 1,
+                None => {
+                    return Err(EvidenceError::Corrupt(
+                        path.to_owned(),
+                        format!("no line break in its last {HEAD_WINDOW} bytes"),
+                    ))
+                }
+            }
+        }
+        while let Some(i) = window[pos..].iter().position(|&b| b == b'\n') {
+            lines.push((pos, pos + i));
+            pos += i + 1;
+        }
+        let mut good_end = pos; // end of the last good line (after its newline) in the window
+        let mut head = None;
+        for &(a, b) in lines.iter().rev() {
+            let line = &window[a..b];
+            match parse_line(line) {
+                None => {
+                    good_end = a;
+                    continue;
+                }
+                Some(parsed) => {
+                    if parsed.fields.key_id != *key.key_id().as_str() {
+                        return Err(EvidenceError::Corrupt(
+                            path.to_owned(),
+                            format!(
+                                "its last record names key {:?}, not this appliance's {}",
+                                parsed.fields.key_id,
+                                key.key_id()
+                            ),
+                        ));
+                    }
+                    if !parsed.signature_ok(key.public()) {
+                        return Err(EvidenceError::Corrupt(
+                            path.to_owned(),
+                            format!(
+                                "the signature of its last record (seq {}) does not verify",
+                                parsed.fields.seq
+                            ),
+                        ));
+                    }
+                    let next_seq = parsed.fields.seq.checked_add(1).ok_or_else(|| {
+                        EvidenceError::Corrupt(path.to_owned(), "seq overflows".into())
+                    })?;
+                    good_end = b + 1;
+                    head = Some(Self {
+                        next_seq,
+                        prev: hex(&sha256(line)),
+                        torn_tail: None,
+                    });
+                    break;
+                }
+            }
+        }
+        let mut head = match head {
+            Some(h) => h,
+            None if start == 0 => Self::genesis(),
+            None => {
+                return Err(EvidenceError::Corrupt(
+                    path.to_owned(),
+                    format!("no valid record in its last {HEAD_WINDOW} bytes"),
+                ))
+            }
+        };
+        let good_end_abs = start + good_end as u64;
+        if good_end_abs < file_len {
+            head.torn_tail = Some(TornTail {
+                offset: good_end_abs,
+                bytes: file_len - good_end_abs,
+                terminated: window.last() == Some(&b'\n'),
+            });
+            if repair {
+                storage.truncate(path, good_end_abs).map_err(|e| {
+                    EvidenceError::Write(WriteError {
+                        step: "truncate torn tail",
+                        path: path.to_owned(),
+                        source: e,
+                    })
+                })?;
+            }
+        }
+        Ok(head)
+    }
+}
+
+/// Reads the last `window` bytes of a file: (offset of the window, bytes, file length).
+fn read_tail(path: &Path, window: u64) -> io::Result<(u64, Vec<u8>, u64)> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let len = meta.len();
+    let start = len.saturating_sub(window);
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity((len - start) as usize);
+    f.take(len - start).read_to_end(&mut buf)?;
+    let end = start + buf.len() as u64;
+    Ok((start, buf, end))
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    seq: u64,
+    prev: &'a str,
+    time: Timestamp,
+    event: &'a str,
+    bundle_sha256: Option<&'a str>,
+    verdict: Verdict,
+    reasons: Vec<&'a str>,
+    receipt_sha256: Option<&'a str>,
+    key_id: &'a str,
+}
+
+/// A signed record, ready to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    seq: u64,
+    prev: String,
+    line: Vec<u8>,
+}
+
+impl Record {
+    /// Builds and signs the record that follows `head`. `bundle_sha256` / `receipt_sha256` are
+    /// lowercase hex (None is written as null: the bundle could not be read, or no receipt).
+    pub fn new(
+        head: &LogHead,
+        time: Timestamp,
+        bundle_sha256: Option<&str>,
+        verdict: Verdict,
+        reasons: &[Reason],
+        receipt_sha256: Option<&str>,
+        key: &ApplianceKey,
+    ) -> Self {
+        let body = Body {
+            seq: head.next_seq,
+            prev: &head.prev,
+            time,
+            event: EVENT_VERIFY,
+            bundle_sha256,
+            verdict,
+            reasons: reasons.iter().map(|r| r.code.as_str()).collect(),
+            receipt_sha256,
+            key_id: key.key_id().as_str(),
+        };
+        // Serialising plain strings, numbers and options cannot fail.
+        let signed = serde_json::to_vec(&body).unwrap_or_default();
+        let sig = encode_base64(&key.sign(&signed));
+        let mut line = signed;
+        line.pop(); // the closing brace
+        line.extend_from_slice(SIG_MARKER);
+        line.extend_from_slice(sig.as_bytes());
+        line.extend_from_slice(b"\"}");
+        Self {
+            seq: head.next_seq,
+            prev: head.prev.clone(),
+            line,
+        }
+    }
+
+    /// `seq`.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// `prev`.
+    pub fn prev(&self) -> &str {
+        &self.prev
+    }
+
+    /// The line, without its newline.
+    pub fn line(&self) -> &[u8] {
+        &self.line
+    }
+
+    /// The head after this record.
+    pub fn next_head(&self) -> LogHead {
+        LogHead {
+            next_seq: self.seq.saturating_add(1),
+            prev: hex(&sha256(&self.line)),
+            torn_tail: None,
+        }
+    }
+}
+
+/// Appends `record` to the state's log (`state_log`, created 0600 if absent) and then, when
+/// `media` is given, to `MEDIA/evidence/airlock-evidence.jsonl` (creating `evidence/`, refusing
+/// symlinks; existing bytes untouched). Each append is one `O_APPEND` write followed by fsync.
+/// Returns the head after the record. If the media append fails the state already holds the
+/// record (the state log is authoritative; the missing media record shows up against the receipt).
+pub fn append(
+    storage: &dyn Storage,
+    state_log: &Path,
+    media: Option<&Path>,
+    record: &Record,
+) -> Result<LogHead, EvidenceError> {
+    atomic::append_line(storage, state_log, record.line(), MODE_PRIVATE)?;
+    if let Some(media) = media {
+        let dir = atomic::ensure_dir(storage, media, EVIDENCE_DIR, MODE_DIR_PUBLIC)?;
+        atomic::append_line(
+            storage,
+            &dir.join(MEDIA_LOG_FILE),
+            record.line(),
+            MODE_PUBLIC,
+        )?;
+    }
+    Ok(record.next_head())
+}
+
+/// The members of a record as parsed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    seq: u64,
+    prev: String,
+    time: Timestamp,
+    event: String,
+    bundle_sha256: Option<String>,
+    verdict: Verdict,
+    reasons: Vec<String>,
+    receipt_sha256: Option<String>,
+    key_id: String,
+    sig: String,
+}
+
+struct ParsedLine {
+    fields: Fields,
+    signed: Vec<u8>,
+    sig: [u8; 64],
+}
+
+impl ParsedLine {
+    fn signature_ok(&self, key: &PublicKey) -> bool {
+        key.verify(&self.signed, &self.sig).is_ok()
+    }
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Parses a line as a well-formed record: `…,"sig":"<base64>"}` with `sig` its last member,
+/// strict JSON with exactly the record's members, hex digests, `event` "verify". None when it
+/// is not one (garbage, a torn fragment).
+fn parse_line(line: &[u8]) -> Option<ParsedLine> {
+    if line.len() > MAX_RECORD_BYTES || !line.ends_with(b"\"}") {
+        return None;
+    }
+    let at = line
+        .windows(SIG_MARKER.len())
+        .rposition(|w| w == SIG_MARKER)?;
+    let sig_text = std::str::from_utf8(&line[at + SIG_MARKER.len()..line.len() - 2]).ok()?;
+    let fields: Fields = crate::json::parse(line).ok()?;
+    // The member found at the end must be the `sig` the parser saw (so it is the last member).
+    if fields.sig != sig_text {
+        return None;
+    }
+    let sig: [u8; 64] = decode_base64(sig_text)?.try_into().ok()?;
+    if !is_hex64(&fields.prev)
+        || fields.event != EVENT_VERIFY
+        || KeyId::new(&fields.key_id).is_err()
+        || !fields.bundle_sha256.as_deref().is_none_or(is_hex64)
+        || !fields.receipt_sha256.as_deref().is_none_or(is_hex64)
+    {
+        return None;
+    }
+    let mut signed = line[..at].to_vec();
+    signed.push(b'}');
+    Some(ParsedLine {
+        fields,
+        signed,
+        sig,
+    })
+}
+
+/// Which log is being verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogKind {
+    /// The appliance's own log: contiguous from seq 1, one key, no torn lines inside.
+    Appliance,
+    /// A stick's log: gaps (other sticks), torn lines (pulled mid-append) and records by other
+    /// appliances are reported but are not failures.
+    Media,
+}
+
+/// A problem at one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineIssue {
+    /// 1-based line number.
+    pub line: u64,
+    /// The record's seq, when it could be read.
+    pub seq: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A jump in seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeqGap {
+    /// 1-based line number of the record after the gap.
+    pub line: u64,
+    /// The seq before the gap (0 at the start of the log).
+    pub after_seq: u64,
+    /// The seq after it.
+    pub seq: u64,
+}
+
+/// A record whose signature verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedRecord {
+    /// 1-based line number.
+    pub line: u64,
+    /// `seq`.
+    pub seq: u64,
+    /// `prev`.
+    pub prev: String,
+    /// Hex SHA-256 of the line (what the next record's `prev` names).
+    pub line_sha256: String,
+    /// `time`.
+    pub time: Timestamp,
+    /// `bundle_sha256`.
+    pub bundle_sha256: Option<String>,
+    /// `verdict`.
+    pub verdict: Verdict,
+    /// `reasons` (codes).
+    pub reasons: Vec<String>,
+    /// `receipt_sha256`.
+    pub receipt_sha256: Option<String>,
+}
+
+/// The last verified record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportHead {
+    /// Its seq.
+    pub seq: u64,
+    /// Hex SHA-256 of its line.
+    pub sha256: String,
+    /// Its line number.
+    pub line: u64,
+}
+
+/// What [`verify_log`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogReport {
+    /// Which log.
+    pub kind: LogKind,
+    /// The key the records were checked against.
+    pub key_id: String,
+    /// Its fingerprint.
+    pub key_fingerprint: String,
+    /// Lines in the log (a final fragment without newline counts).
+    pub lines: u64,
+    /// Records whose signature verified.
+    pub records_verified: u64,
+    /// Records whose `prev` is not the hash of the record before them.
+    pub chain_breaks: Vec<LineIssue>,
+    /// Records by this key whose signature does not verify.
+    pub bad_signatures: Vec<LineIssue>,
+    /// Records whose seq is not above the one before (reordered, duplicated).
+    pub out_of_order: Vec<LineIssue>,
+    /// Jumps in seq (allowed on a media log, where the appliance served other sticks).
+    pub seq_gaps: Vec<SeqGap>,
+    /// Lines that are not records, before the last record (torn appends; failures on the
+    /// appliance's own log).
+    pub torn_lines: Vec<LineIssue>,
+    /// Records naming another key id (not verified; failures on the appliance's own log).
+    pub foreign_records: Vec<LineIssue>,
+    /// Trailing bytes that are not records: survived, reported.
+    pub torn_tail: Option<TornTail>,
+    /// The last verified record.
+    pub head: Option<ReportHead>,
+    /// Every verified record (for [`check_against_receipt`]).
+    #[serde(skip)]
+    pub records: Vec<VerifiedRecord>,
+}
+
+impl LogReport {
+    /// `ok` (nothing to report), `ok-with-gaps` (a media log with gaps, torn lines or foreign
+    /// records, nothing failed) or `failed`.
+    pub fn status(&self) -> &'static str {
+        if !self.is_ok() {
+            "failed"
+        } else if self.seq_gaps.is_empty()
+            && self.torn_lines.is_empty()
+            && self.foreign_records.is_empty()
+        {
+            "ok"
+        } else {
+            "ok-with-gaps"
+        }
+    }
+
+    /// Whether the log verifies: no bad signature, chain break or reordering, and for the
+    /// appliance's own log also no gap, torn line inside or foreign record.
+    pub fn is_ok(&self) -> bool {
+        let basic = self.chain_breaks.is_empty()
+            && self.bad_signatures.is_empty()
+            && self.out_of_order.is_empty();
+        match self.kind {
+            LogKind::Media => basic,
+            LogKind::Appliance => {
+                basic
+                    && self.seq_gaps.is_empty()
+                    && self.torn_lines.is_empty()
+                    && self.foreign_records.is_empty()
+            }
+        }
+    }
+
+    /// The verified record with `seq`, if any.
+    pub fn record(&self, seq: u64) -> Option<&VerifiedRecord> {
+        self.records.iter().find(|r| r.seq == seq)
+    }
+}
+
+/// Verifies a log's bytes against the appliance key `key_id` / `key`: every record's signature
+/// over its received bytes, the hash chain, and the sequence. Records by other key ids are
+/// reported, not verified; each key would be checked with its own call.
+pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) -> LogReport {
+    let mut report = LogReport {
+        kind,
+        key_id: key_id.to_owned(),
+        key_fingerprint: fingerprint(key.as_bytes()),
+        lines: 0,
+        records_verified: 0,
+        chain_breaks: Vec::new(),
+        bad_signatures: Vec::new(),
+        out_of_order: Vec::new(),
+        seq_gaps: Vec::new(),
+        torn_lines: Vec::new(),
+        foreign_records: Vec::new(),
+        torn_tail: None,
+        head: None,
+        records: Vec::new(),
+    };
+    // (start, end) of each line without its newline; the last may be unterminated.
+    let mut spans = Vec::new();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                spans.push((pos, pos + i));
+                pos += i + 1;
+            }
+            None => {
+                spans.push((pos, bytes.len()));
+                pos = bytes.len();
+            }
+        }
+    }
+    report.lines = spans.len() as u64;
+    let parsed: Vec<Option<ParsedLine>> = spans
+        .iter()
+        .map(|&(a, b)| parse_line(&bytes[a..b]))
+        .collect();
+    // A final fragment without newline is torn even if it happens to parse.
+    let unterminated_last = !bytes.is_empty() && bytes.last() != Some(&b'\n');
+    let mut last_record = parsed.iter().rposition(Option::is_some);
+    if unterminated_last && last_record == Some(spans.len() - 1) {
+        last_record = spans
+            .len()
+            .checked_sub(2)
+            .and_then(|i| parsed[..=i].iter().rposition(Option::is_some));
+    }
+    let tail_start = last_record.map_or(0, |i| i + 1);
+    if tail_start < spans.len() {
+        let offset = spans[tail_start].0 as u64;
+        report.torn_tail = Some(TornTail {
+            offset,
+            bytes: bytes.len() as u64 - offset,
+            terminated: !unterminated_last,
+        });
+    }
+
+    let mut prev_seq: Option<u64> = None;
+    let mut prev_hash = GENESIS_PREV.to_owned();
+    for (i, (&(a, b), p)) in spans.iter().zip(&parsed).enumerate().take(tail_start) {
+        let line_no = i as u64 + 1;
+        let line = &bytes[a..b];
+        let Some(p) = p else {
+            report.torn_lines.push(LineIssue {
+                line: line_no,
+                seq: None,
+                message: format!("{} bytes that are not a record", line.len()),
+            });
+            continue;
+        };
+        let f = &p.fields;
+        if f.key_id != key_id {
+            report.foreign_records.push(LineIssue {
+                line: line_no,
+                seq: Some(f.seq),
+                message: format!("record by key {:?}, not checked", f.key_id),
+            });
+            continue;
+        }
+        let line_hash = hex(&sha256(line));
+        if p.signature_ok(key) {
+            report.records_verified += 1;
+            report.records.push(VerifiedRecord {
+                line: line_no,
+                seq: f.seq,
+                prev: f.prev.clone(),
+                line_sha256: line_hash.clone(),
+                time: f.time,
+                bundle_sha256: f.bundle_sha256.clone(),
+                verdict: f.verdict,
+                reasons: f.reasons.clone(),
+                receipt_sha256: f.receipt_sha256.clone(),
+            });
+            report.head = Some(ReportHead {
+                seq: f.seq,
+                sha256: line_hash.clone(),
+                line: line_no,
+            });
+        } else {
+            report.bad_signatures.push(LineIssue {
+                line: line_no,
+                seq: Some(f.seq),
+                message: "signature does not verify".into(),
+            });
+        }
+        let after = prev_seq.unwrap_or(0);
+        if f.seq == after.wrapping_add(1) && f.seq != 0 {
+            let expected = if prev_seq.is_none() {
+                GENESIS_PREV
+            } else {
+                prev_hash.as_str()
+            };
+            if f.prev != expected {
+                report.chain_breaks.push(LineIssue {
+                    line: line_no,
+                    seq: Some(f.seq),
+                    message: format!(
+                        "prev is {}, but the record before hashes to {expected}",
+                        f.prev
+                    ),
+                });
+            }
+        } else if f.seq > after {
+            report.seq_gaps.push(SeqGap {
+                line: line_no,
+                after_seq: after,
+                seq: f.seq,
+            });
+        } else {
+            report.out_of_order.push(LineIssue {
+                line: line_no,
+                seq: Some(f.seq),
+                message: format!("seq {} does not follow seq {after}", f.seq),
+            });
+        }
+        prev_seq = Some(f.seq);
+        prev_hash = line_hash;
+    }
+    report
+}
+
+/// Checks a log against a receipt this appliance signed (already verified): the record the
+/// receipt names (`evidence.seq`) must be in the log, verified, with the receipt's `prev`, the
+/// receipt file's SHA-256, the bundle digest and the verdict. A log whose head is below the
+/// receipt's seq was truncated or rolled back (#58).
+pub fn check_against_receipt(
+    report: &LogReport,
+    receipt: &ReceiptPayload,
+    receipt_bytes: &[u8],
+) -> Result<(), String> {
+    let seq = receipt.evidence.seq;
+    let Some(r) = report.record(seq) else {
+        let head = report.head.as_ref().map_or(0, |h| h.seq);
+        return Err(if head < seq {
+            format!("the log ends at seq {head} but a receipt names record {seq}: the log was truncated or rolled back")
+        } else {
+            format!(
+                "record {seq}, named by a receipt, is missing from the log (deleted or altered)"
+            )
+        });
+    };
+    if r.prev != receipt.evidence.prev {
+        return Err(format!(
+            "record {seq} has prev {}, the receipt says {}: the log was rewritten",
+            r.prev, receipt.evidence.prev
+        ));
+    }
+    let digest = hex(&sha256(receipt_bytes));
+    if r.receipt_sha256.as_deref() != Some(digest.as_str()) {
+        return Err(format!(
+            "record {seq} names receipt {}, not this receipt ({digest})",
+            r.receipt_sha256.as_deref().unwrap_or("null")
+        ));
+    }
+    if r.bundle_sha256 != receipt.bundle.sha256 || r.verdict != receipt.verdict {
+        return Err(format!(
+            "record {seq} disagrees with the receipt about the bundle digest or the verdict"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the appliance's own head against a receipt it signed: a receipt naming a seq at or
+/// beyond the head means the appliance's log was rolled back (#58).
+pub fn check_head_against_receipt(head: &LogHead, receipt: &ReceiptPayload) -> Result<(), String> {
+    if receipt.evidence.seq >= head.next_seq {
+        return Err(format!(
+            "a receipt signed by this appliance names evidence record {}, but the appliance's log ends before it (next seq {}): the state's log was rolled back",
+            receipt.evidence.seq, head.next_seq
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a media log against the appliance's own (both verified with the same key): every
+/// verified media record must be the identical line in the appliance's log.
+pub fn check_media_against_appliance(
+    media: &LogReport,
+    appliance: &LogReport,
+) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    for r in &media.records {
+        match appliance.record(r.seq) {
+            Some(a) if a.line_sha256 == r.line_sha256 => {}
+            Some(_) => problems.push(format!(
+                "media record {} (line {}) differs from the appliance's record {}",
+                r.seq, r.line, r.seq
+            )),
+            None => problems.push(format!(
+                "media record {} (line {}) is not in the appliance's log (rolled back?)",
+                r.seq, r.line
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads a log for verification (regular file, no symlink, at most [`MAX_LOG_BYTES`]).
+pub fn read_log(path: &Path) -> io::Result<Vec<u8>> {
+    atomic::read_limited(path, MAX_LOG_BYTES)
+}
+
+#[derive(Serialize)]
+struct ReportDoc<'a> {
+    #[serde(rename = "_type")]
+    type_: &'a str,
+    log: &'a str,
+    log_sha256: String,
+    log_size: u64,
+    verified_at: Timestamp,
+    status: &'a str,
+    #[serde(flatten)]
+    report: &'a LogReport,
+}
+
+/// The verification report's `_type`.
+pub const REPORT_TYPE: &str = "airlock-evidence-verification";
+
+/// The report document (pretty JSON): the log's name, SHA-256 and size, when, the status
+/// (`ok` / `ok-with-gaps` / `failed`) and every finding. No key material beyond the public key's
+/// id and fingerprint.
+pub fn report_json(
+    report: &LogReport,
+    log_name: &str,
+    log_bytes: &[u8],
+    verified_at: Timestamp,
+) -> Vec<u8> {
+    crate::document::dsse::to_pretty_json(&ReportDoc {
+        type_: REPORT_TYPE,
+        log: log_name,
+        log_sha256: hex(&sha256(log_bytes)),
+        log_size: log_bytes.len() as u64,
+        verified_at,
+        status: report.status(),
+        report,
+    })
+}
+
+/// Writes a report next to the log in `dir`: `airlock-evidence-verification.json`, or
+/// `airlock-evidence-verification.<n>.json` with the smallest free n ≥ 2 (nothing on the media is
+/// overwritten). Returns the file name.
+pub fn write_report(storage: &dyn Storage, dir: &Path, bytes: &[u8]) -> Result<String, WriteError> {
+    let stem = REPORT_FILE.trim_end_matches(".json");
+    let names = std::iter::once(REPORT_FILE.to_owned())
+        .chain((2u64..).map(move |n| format!("{stem}.{n}.json")));
+    atomic::write_first_free(storage, dir, names, bytes, MODE_PUBLIC)
+}

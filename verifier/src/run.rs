@@ -1,0 +1,210 @@
+//! One verification run over a medium: the only place that sequences read → parse → verify →
+//! decide → write. Bundles are verified in byte-wise order of their names; what one promotes
+//! (versions, roots, lists) counts for the next.
+
+use crate::atomic::{RealStorage, Storage};
+use crate::bundle::{self, Limits, Progress, ScanAbort};
+use crate::media;
+use crate::policy::{self, Assessment, Memory};
+use crate::reason::{Code, Reason};
+use crate::record::Recorder;
+use crate::timestamp::Timestamp;
+use crate::trust::Candidate;
+use crate::verdict::Verdict;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use crate::record::WriteMode;
+
+/// How long one run may read before it gives up (a stalled stick must not hang the appliance).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
+
+/// What to verify and where to write.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The media root.
+    pub media: PathBuf,
+    /// MEDIA-relative bundle paths; empty means every bundle in `MEDIA/inbox/`.
+    pub bundles: Vec<String>,
+    /// The anchor (default `STATE/anchor.json`).
+    pub anchor: Option<PathBuf>,
+    /// The appliance's state directory.
+    pub state_dir: PathBuf,
+    /// Write receipts, evidence and state, or not.
+    pub write: WriteMode,
+}
+
+/// The outcome for one bundle.
+#[derive(Debug, Clone)]
+pub struct BundleResult {
+    /// MEDIA-relative path.
+    pub bundle: String,
+    /// promote / reject.
+    pub verdict: Verdict,
+    /// Package, when known.
+    pub package: Option<String>,
+    /// Version, when known.
+    pub version: Option<String>,
+    /// Every reason (empty on promote).
+    pub reasons: Vec<Reason>,
+    /// MEDIA-relative receipt path, when one was written.
+    pub receipt: Option<String>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// One result per bundle verified.
+    pub results: Vec<BundleResult>,
+    /// Problems with the run itself (media not writable, deadline): they make the exit status 2.
+    pub problems: Vec<String>,
+}
+
+impl RunReport {
+    /// 0 every bundle promoted; 1 at least one rejected; 2 the run could not complete.
+    pub fn exit_code(&self) -> u8 {
+        if !self.problems.is_empty() {
+            2
+        } else if self.results.iter().any(|r| r.verdict == Verdict::Reject) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Why a run could not start at all (exit status 2, no verdicts).
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Verifies every bundle named by `opts` and writes receipts, evidence and state.
+pub fn verify_media(opts: &VerifyOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+    verify_media_with(opts, progress, &RealStorage)
+}
+
+/// [`verify_media`] writing through `storage` (tests inject faults here).
+pub fn verify_media_with(
+    opts: &VerifyOptions,
+    progress: &dyn Progress,
+    storage: &dyn Storage,
+) -> Result<RunReport, RunError> {
+    let now = Timestamp::now();
+    let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?;
+    let anchor_path = opts
+        .anchor
+        .clone()
+        .unwrap_or_else(|| recorder.default_anchor_path());
+    let anchor = media::read_capped(&anchor_path, media::MAX_TRUST_FILE).map_err(|e| {
+        RunError(format!(
+            "no usable anchor: {} {e} (give one with --anchor FILE)",
+            anchor_path.display()
+        ))
+    })?;
+    let mut memory = recorder.memory()?;
+    let trust = media::read_trust(&opts.media);
+    let media_reasons: Vec<Reason> = trust
+        .problems
+        .iter()
+        .map(|(rel, e)| {
+            let code = if rel.starts_with("revocations") {
+                Code::RevocationsInvalid
+            } else {
+                Code::TrustRootInvalid
+            };
+            Reason::new(code, format!("media:{rel} {e}"))
+        })
+        .collect();
+    let bundles = if opts.bundles.is_empty() {
+        media::inbox(&opts.media).map_err(RunError)?
+    } else {
+        opts.bundles.clone()
+    };
+    let mut paths = Vec::new();
+    for rel in &bundles {
+        paths.push(media::resolve_bundle(&opts.media, rel).map_err(RunError)?);
+    }
+    let limits = Limits {
+        deadline: Some(Instant::now() + DEFAULT_DEADLINE),
+        ..Limits::default()
+    };
+    let mut report = RunReport::default();
+    for (rel, path) in bundles.iter().zip(&paths) {
+        progress.begin(rel);
+        let scanned = bundle::scan(path, &limits, progress);
+        progress.end();
+        let mut scan = match scanned {
+            Ok(s) => s,
+            Err(ScanAbort::Deadline) => {
+                report.problems.push(format!(
+                    "{rel}: reading did not finish before the deadline; no verdict was reached and no receipt written"
+                ));
+                break;
+            }
+        };
+        scan.reasons.extend(media_reasons.iter().cloned());
+        let assessment = policy::assess(&policy::Inputs {
+            scan: &scan,
+            anchor: &anchor,
+            media_roots: &trust.roots,
+            media_revocations: &trust.revocations,
+            memory: &memory,
+            now,
+        });
+        let receipt = match recorder.record(rel, &scan, &assessment, now) {
+            Ok(r) => r,
+            Err(e) => {
+                report.problems.push(e);
+                None
+            }
+        };
+        remember(&mut memory, &assessment);
+        report.results.push(BundleResult {
+            bundle: rel.clone(),
+            verdict: assessment.verdict,
+            package: assessment.package,
+            version: assessment.version,
+            reasons: assessment.reasons,
+            receipt,
+        });
+    }
+    if let Err(e) = recorder.finish() {
+        report.problems.push(e);
+    }
+    Ok(report)
+}
+
+/// Carries one decision's updates into the memory the next bundle of the run is judged by.
+fn remember(memory: &mut Memory, a: &Assessment) {
+    for (v, bytes) in &a.updates.roots {
+        memory.trust_root_version = memory.trust_root_version.max(*v);
+        memory.stored_roots.push(Candidate {
+            source: format!("state:trust-root/{v}.json"),
+            bytes: bytes.clone(),
+        });
+    }
+    memory.trust_root_version = memory
+        .trust_root_version
+        .max(a.updates.trust_root_version.unwrap_or(0));
+    if let Some((v, _)) = &a.updates.revocations {
+        memory.revocations_version = memory.revocations_version.max(*v);
+    }
+    if let Some((p, promoted)) = &a.updates.promoted {
+        memory.packages.insert(p.clone(), promoted.clone());
+    }
+    memory.clock_floor = memory.clock_floor.max(a.updates.clock_floor);
+}
+
+/// The default state directory: `$AIRLOCK_STATE` or `/var/lib/airlock`.
+pub fn default_state_dir() -> PathBuf {
+    std::env::var_os("AIRLOCK_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new("/var/lib/airlock").to_path_buf())
+}

@@ -1,0 +1,444 @@
+//! The appliance's persistent state directory (`--state DIR`, default `$AIRLOCK_STATE` or
+//! `/var/lib/airlock`):
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `state.json` | [`StateData`]: highest trust-root / revocation versions, clock floor, promoted releases |
+//! | `anchor.json` | the default trust anchor (the image carries one) |
+//! | `appliance-key.pem`, `appliance-key.json` | the receipt/evidence key ([`crate::appliance_key`]) |
+//! | `evidence.jsonl` | the appliance's own, authoritative evidence log ([`crate::evidence`]) |
+//! | `trust-root/<n>.json` | every trust root accepted, by version |
+//! | `revocations.json` | the newest revocation list accepted |
+//!
+//! A missing `state.json` is a fresh appliance (defaults). A present but empty, truncated,
+//! unparseable or unknown-format `state.json` is an error: the run stops (exit 2) and trust is
+//! never reset silently. Every write goes through [`crate::atomic`]: state files are replaced
+//! atomically, trust roots are written once and never replaced.
+
+use crate::appliance_key::{ApplianceKey, KeyFileError};
+use crate::atomic::{self, Storage, WriteError, MODE_DIR_PRIVATE, MODE_PRIVATE};
+use crate::document::dsse::to_pretty_json;
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+/// `state.json`.
+pub const STATE_FILE: &str = "state.json";
+/// `anchor.json`.
+pub const ANCHOR_FILE: &str = "anchor.json";
+/// `evidence.jsonl`.
+pub const EVIDENCE_LOG_FILE: &str = "evidence.jsonl";
+/// `trust-root/`.
+pub const TRUST_ROOT_DIR: &str = "trust-root";
+/// `revocations.json`.
+pub const REVOCATIONS_FILE: &str = "revocations.json";
+/// The `format` this version reads and writes.
+pub const STATE_FORMAT: u32 = 1;
+/// Largest state document read.
+pub const MAX_STATE_BYTES: u64 = crate::json::MAX_DOCUMENT_BYTES as u64;
+/// Most stored trust roots read.
+pub const MAX_TRUST_ROOTS: usize = 4096;
+
+/// The highest release promoted for a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotedRelease {
+    /// Its version (`v1.2.3`).
+    pub version: String,
+    /// SHA-256 of the bundle file promoted.
+    pub bundle_sha256: String,
+}
+
+/// `state.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateData {
+    /// Always [`STATE_FORMAT`].
+    pub format: u32,
+    /// Highest trust-root version accepted (0: none yet beyond the anchor).
+    pub trust_root_version: u64,
+    /// Highest revocation-list version accepted (0: none).
+    pub revocations_version: u64,
+    /// The latest time this appliance has seen (its clock may not go below it).
+    pub clock_floor: Option<Timestamp>,
+    /// Highest promoted release per package.
+    pub packages: BTreeMap<String, PromotedRelease>,
+}
+
+impl Default for StateData {
+    fn default() -> Self {
+        Self {
+            format: STATE_FORMAT,
+            trust_root_version: 0,
+            revocations_version: 0,
+            clock_floor: None,
+            packages: BTreeMap::new(),
+        }
+    }
+}
+
+/// How the state directory is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Create it (0700) when absent; writes allowed. Leftover temp files are removed.
+    Create,
+    /// Read only (`--no-write`): nothing is created or changed. A missing directory reads as a
+    /// fresh appliance.
+    ReadOnly,
+}
+
+/// Why the state could not be used.
+#[derive(Debug)]
+pub enum StateError {
+    /// A read failed.
+    Io(PathBuf, io::Error),
+    /// A write failed.
+    Write(WriteError),
+    /// A state file exists but is unusable.
+    Corrupt(PathBuf, String),
+    /// The directory is unsafe (not a directory, writable by others).
+    Unsafe(PathBuf, String),
+    /// A write was attempted on a read-only state.
+    ReadOnly(PathBuf),
+    /// The appliance key.
+    Key(KeyFileError),
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::Io(p, e) => write!(f, "cannot read the appliance state {}: {e}", p.display()),
+            StateError::Write(e) => write!(f, "cannot update the appliance state: {e}"),
+            StateError::Corrupt(p, m) => write!(
+                f,
+                "the appliance state file {} is corrupt ({m}); refusing to continue, since trust is never reset automatically: restore it from a backup or investigate",
+                p.display()
+            ),
+            StateError::Unsafe(p, m) => write!(f, "the appliance state directory {} {m}", p.display()),
+            StateError::ReadOnly(p) => write!(
+                f,
+                "the appliance state {} was opened read-only (--no-write)",
+                p.display()
+            ),
+            StateError::Key(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
+impl From<WriteError> for StateError {
+    fn from(e: WriteError) -> Self {
+        StateError::Write(e)
+    }
+}
+
+/// What [`StateDir::store_trust_root`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Written.
+    Written,
+    /// The same bytes were already stored.
+    AlreadyPresent,
+    /// Another copy of that version is stored and was kept (stored roots are never replaced).
+    KeptExisting,
+}
+
+/// The state directory.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    path: PathBuf,
+    mode: Mode,
+}
+
+impl StateDir {
+    /// Opens (and with [`Mode::Create`] creates, mode 0700) the state directory. Refuses a path
+    /// that is not a directory, or a directory writable by group or others.
+    pub fn open(storage: &dyn Storage, path: &Path, mode: Mode) -> Result<Self, StateError> {
+        let dir = Self {
+            path: path.to_owned(),
+            mode,
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_dir() => {
+                return Err(StateError::Unsafe(
+                    path.to_owned(),
+                    "is not a directory".into(),
+                ))
+            }
+            Ok(m) if m.mode() & 0o022 != 0 => {
+                return Err(StateError::Unsafe(
+                    path.to_owned(),
+                    format!(
+                        "is writable by group or others (mode {:04o}); it must be 0700",
+                        m.mode() & 0o7777
+                    ),
+                ))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound && mode == Mode::ReadOnly => {
+                return Ok(dir)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                create_dir_all(storage, path)?;
+            }
+            Err(e) => return Err(StateError::Io(path.to_owned(), e)),
+        }
+        if mode == Mode::Create {
+            atomic::remove_stale_temps(storage, path)?;
+            atomic::remove_stale_temps(storage, &path.join(TRUST_ROOT_DIR))?;
+        }
+        Ok(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How it was opened.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn writable(&self) -> Result<(), StateError> {
+        match self.mode {
+            Mode::Create => Ok(()),
+            Mode::ReadOnly => Err(StateError::ReadOnly(self.path.clone())),
+        }
+    }
+
+    /// `anchor.json`.
+    pub fn anchor_path(&self) -> PathBuf {
+        self.path.join(ANCHOR_FILE)
+    }
+
+    /// `evidence.jsonl`.
+    pub fn evidence_log_path(&self) -> PathBuf {
+        self.path.join(EVIDENCE_LOG_FILE)
+    }
+
+    /// `state.json`.
+    pub fn state_path(&self) -> PathBuf {
+        self.path.join(STATE_FILE)
+    }
+
+    /// Reads `state.json`: defaults when absent; an error when present but unusable.
+    pub fn load(&self) -> Result<StateData, StateError> {
+        let path = self.state_path();
+        let bytes = match atomic::read_limited(&path, MAX_STATE_BYTES) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(StateData::default()),
+            Err(e) => return Err(StateError::Io(path, e)),
+        };
+        if bytes.is_empty() {
+            return Err(StateError::Corrupt(path, "the file is empty".into()));
+        }
+        let value =
+            crate::json::parse_value(&bytes).map_err(|e| StateError::Corrupt(path.clone(), e.0))?;
+        match value.get("format").and_then(|v| v.as_u64()) {
+            Some(f) if f == u64::from(STATE_FORMAT) => {}
+            Some(f) => {
+                return Err(StateError::Corrupt(
+                    path,
+                    format!("format {f} is not the format {STATE_FORMAT} this version understands"),
+                ))
+            }
+            None => return Err(StateError::Corrupt(path, "no format number".into())),
+        }
+        crate::json::from_value(value).map_err(|e| StateError::Corrupt(path, e.0))
+    }
+
+    /// Writes `state.json` atomically (replacing it).
+    pub fn save(&self, storage: &dyn Storage, data: &StateData) -> Result<(), StateError> {
+        self.writable()?;
+        let mut bytes = to_pretty_json(data);
+        if data.format != STATE_FORMAT {
+            bytes = to_pretty_json(&StateData {
+                format: STATE_FORMAT,
+                ..data.clone()
+            });
+        }
+        atomic::replace(storage, &self.path, STATE_FILE, &bytes, MODE_PRIVATE)?;
+        Ok(())
+    }
+
+    /// The appliance key: created on first use ([`Mode::Create`]); with [`Mode::ReadOnly`] it is
+    /// loaded if present (None otherwise).
+    pub fn appliance_key(&self, storage: &dyn Storage) -> Result<Option<ApplianceKey>, StateError> {
+        match self.mode {
+            Mode::Create => ApplianceKey::load_or_create(storage, &self.path)
+                .map(Some)
+                .map_err(StateError::Key),
+            Mode::ReadOnly => {
+                let secret = self.path.join(crate::appliance_key::SECRET_FILE);
+                if !secret.exists() {
+                    return Ok(None);
+                }
+                ApplianceKey::load(&self.path)
+                    .map(Some)
+                    .map_err(StateError::Key)
+            }
+        }
+    }
+
+    /// Every stored trust root, by ascending version: `(version, envelope bytes)`. Only names
+    /// `<n>.json` with `n` a decimal without leading zeros are read.
+    pub fn trust_roots(&self) -> Result<Vec<(u64, Vec<u8>)>, StateError> {
+        let dir = self.path.join(TRUST_ROOT_DIR);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StateError::Io(dir, e)),
+        };
+        let mut versions = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StateError::Io(dir.clone(), e))?;
+            let name = entry.file_name();
+            let Some(v) = name.to_str().and_then(parse_root_name) else {
+                continue;
+            };
+            versions.push(v);
+            if versions.len() > MAX_TRUST_ROOTS {
+                return Err(StateError::Corrupt(
+                    dir,
+                    format!("more than {MAX_TRUST_ROOTS} stored trust roots"),
+                ));
+            }
+        }
+        versions.sort_unstable();
+        versions
+            .into_iter()
+            .map(|v| {
+                let p = dir.join(format!("{v}.json"));
+                atomic::read_limited(&p, MAX_STATE_BYTES)
+                    .map(|b| (v, b))
+                    .map_err(|e| StateError::Io(p, e))
+            })
+            .collect()
+    }
+
+    /// Stores an accepted trust root as `trust-root/<version>.json`. Never replaces a stored one.
+    pub fn store_trust_root(
+        &self,
+        storage: &dyn Storage,
+        version: u64,
+        bytes: &[u8],
+    ) -> Result<Stored, StateError> {
+        self.writable()?;
+        let dir = atomic::ensure_dir(storage, &self.path, TRUST_ROOT_DIR, MODE_DIR_PRIVATE)?;
+        let name = format!("{version}.json");
+        match atomic::write_new(storage, &dir, &name, bytes, MODE_PRIVATE) {
+            Ok(_) => Ok(Stored::Written),
+            Err(e) if e.is_already_exists() => {
+                let p = dir.join(&name);
+                let existing =
+                    atomic::read_limited(&p, MAX_STATE_BYTES).map_err(|e| StateError::Io(p, e))?;
+                Ok(if existing == bytes {
+                    Stored::AlreadyPresent
+                } else {
+                    Stored::KeptExisting
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The stored revocation list, if any.
+    pub fn revocations(&self) -> Result<Option<Vec<u8>>, StateError> {
+        let p = self.path.join(REVOCATIONS_FILE);
+        match atomic::read_limited(&p, MAX_STATE_BYTES) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StateError::Io(p, e)),
+        }
+    }
+
+    /// Stores the newest accepted revocation list (replacing the previous one).
+    pub fn store_revocations(&self, storage: &dyn Storage, bytes: &[u8]) -> Result<(), StateError> {
+        self.writable()?;
+        atomic::replace(storage, &self.path, REVOCATIONS_FILE, bytes, MODE_PRIVATE)?;
+        Ok(())
+    }
+}
+
+fn parse_root_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".json")?;
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Creates `path` and any missing parents; the last component gets mode 0700, each creation is
+/// made durable by fsyncing its parent.
+fn create_dir_all(storage: &dyn Storage, path: &Path) -> Result<(), StateError> {
+    let mut missing = Vec::new();
+    let mut p = path;
+    loop {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Err(StateError::Unsafe(
+                    p.to_owned(),
+                    "is not a directory".into(),
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                missing.push(p.to_owned());
+                match p.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => p = parent,
+                    _ => break,
+                }
+            }
+            Err(e) => return Err(StateError::Io(p.to_owned(), e)),
+        }
+    }
+    for dir in missing.iter().rev() {
+        let mode = if dir == path { MODE_DIR_PRIVATE } else { 0o755 };
+        match storage.create_dir(dir, mode) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(StateError::Write(WriteError {
+                    step: "create directory",
+                    path: dir.clone(),
+                    source: e,
+                }))
+            }
+        }
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        storage.sync_dir(parent).map_err(|e| {
+            StateError::Write(WriteError {
+                step: "directory fsync",
+                path: parent.to_owned(),
+                source: e,
+            })
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_names() {
+        assert_eq!(parse_root_name("3.json"), Some(3));
+        assert_eq!(parse_root_name("10.json"), Some(10));
+        for bad in ["03.json", ".json", "3.json.tmp", "-1.json", "x.json", "3"] {
+            assert_eq!(parse_root_name(bad), None, "{bad}");
+        }
+    }
+}
