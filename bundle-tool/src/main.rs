@@ -1,1 +1,830 @@
-fn main() {}
+//! `airlock-bundle`: the connected side of Airlock. A thin shell over `airlock::author`: parse the
+//! arguments, call the library, print what happened; every error comes with a hint.
+
+use airlock::author::fsutil;
+use airlock::author::pack::{self, PackOptions};
+use airlock::author::revocations::{self as revs, KeyRevocation};
+use airlock::author::root::{self, RootChanges, RootContent};
+use airlock::author::{media, MinisignKey, PrivateKey, SIGNING_KEY_ENV};
+use airlock::document::dsse::to_pretty_json;
+use airlock::document::trust_root::{Builder, RoleEntry};
+use airlock::keys::{hex, KeyEntry, KeyId};
+use airlock::timestamp::Timestamp;
+use clap::{Args, Parser, Subcommand};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "airlock-bundle",
+    version,
+    about = "Make what the Airlock appliance verifies: keys, trust roots, revocation lists, release bundles, media."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate a key pair: ID.key (private, mode 0600) and ID.pub.json (the public key entry).
+    Keygen(Keygen),
+    /// Trust roots: create, sign (co-sign), rotate, show.
+    #[command(subcommand)]
+    Root(RootCmd),
+    /// Add an emergency key revocation to a revocation draft (every evidence field is required).
+    Revoke(Revoke),
+    /// Revocation lists: add revoked artifacts, publish (sign) a draft, show a list.
+    #[command(subcommand)]
+    Revocations(RevocationsCmd),
+    /// Pack and sign a release bundle from a directory of artifacts.
+    Pack(Box<Pack>),
+    /// Media for the appliance.
+    #[command(subcommand)]
+    Media(MediaCmd),
+    /// Receipts that come back from the appliance.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+}
+
+#[derive(Subcommand)]
+enum ReceiptCmd {
+    /// Check a receipt's signature against the appliance's public key entry; print its payload.
+    Verify {
+        /// The receipt file (MEDIA/receipts/<bundle>.<verdict>.receipt.json).
+        receipt: PathBuf,
+        /// The appliance's public key entry (appliance-key.json, on the media and in its state).
+        #[arg(long)]
+        key: PathBuf,
+        /// Print the payload as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct Keygen {
+    /// Key id, `[a-z0-9][a-z0-9._-]{0,63}` (time-scoped by convention: cavra-go-release-2026-q2).
+    #[arg(long)]
+    key_id: String,
+    /// Directory to write into.
+    #[arg(long, default_value = ".")]
+    out_dir: PathBuf,
+    /// Make a minisign key (ID.minisign.key, ID.minisign.pub) instead of an Ed25519 DSSE key.
+    #[arg(long)]
+    minisign: bool,
+    /// Start of the key's validity window (RFC 3339 UTC), recorded in the public entry.
+    #[arg(long)]
+    not_before: Option<String>,
+    /// End of the key's validity window.
+    #[arg(long)]
+    not_after: Option<String>,
+}
+
+#[derive(Args)]
+struct RootDef {
+    /// A public key entry file (ID.pub.json) to list; repeat.
+    #[arg(long = "key")]
+    keys: Vec<PathBuf>,
+    /// A role: NAME=ID[,ID...][:THRESHOLD] (threshold defaults to 1); repeat for root, release,
+    /// provenance, revocation.
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// A trusted builder: "BUILDER_ID SOURCE_REPOSITORY REF_PATTERN" (space-separated); repeat.
+    #[arg(long = "builder")]
+    builders: Vec<String>,
+    /// Days until the root expires.
+    #[arg(long, default_value_t = 365)]
+    expires_days: i64,
+}
+
+#[derive(Subcommand)]
+enum RootCmd {
+    /// Create and sign a new trust root.
+    Create {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Version (1 for a first root).
+        #[arg(long, default_value_t = 1)]
+        version: u64,
+        #[command(flatten)]
+        def: RootDef,
+        /// A root-role private key to sign with: [ID=]FILE; repeat.
+        #[arg(long = "sign")]
+        sign: Vec<String>,
+    },
+    /// Add signatures to a trust root (co-signing).
+    Sign {
+        /// The trust root file (rewritten in place unless --out is given).
+        file: PathBuf,
+        /// A root-role private key: [ID=]FILE; repeat.
+        #[arg(long = "sign", required = true)]
+        sign: Vec<String>,
+        /// The version before it, for a rotation (its root keys may sign, and its threshold is reported).
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// Output file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Make the next version of a trust root (version + 1), signed by old and new root keys.
+    Rotate {
+        /// The current trust root.
+        #[arg(long)]
+        previous: PathBuf,
+        /// Output file (by convention trust-root/<version>.json, and the new bootstrap file).
+        #[arg(long)]
+        out: PathBuf,
+        /// Key ids to remove; repeat.
+        #[arg(long = "remove-key")]
+        remove_keys: Vec<String>,
+        #[command(flatten)]
+        def: RootDef,
+        /// A private key of the old or new root role: [ID=]FILE; repeat.
+        #[arg(long = "sign")]
+        sign: Vec<String>,
+    },
+    /// Show a trust root and whether its signatures meet the thresholds.
+    Show {
+        /// The trust root file.
+        file: PathBuf,
+        /// The version before it (for a rotation).
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct Draft {
+    /// The revocation draft (an unsigned payload); created if absent.
+    #[arg(long)]
+    draft: PathBuf,
+    /// When the draft is created: the currently published list, whose entries carry over (version + 1).
+    #[arg(long)]
+    from: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct Revoke {
+    #[command(flatten)]
+    draft: Draft,
+    /// Revoked key id.
+    #[arg(long)]
+    key_id: String,
+    /// Affected release versions, comma-separated (v0.1.0,v0.1.1).
+    #[arg(long, value_delimiter = ',', required = true)]
+    affected_versions: Vec<String>,
+    /// Revocation timestamp (RFC 3339 UTC).
+    #[arg(long)]
+    revoked_at: String,
+    /// Replacement key id.
+    #[arg(long)]
+    replacement_key_id: String,
+    /// Operator approver.
+    #[arg(long)]
+    approver: String,
+    /// New signed release evidence: the release-evidence.json file, or its SHA-256 in hex.
+    #[arg(long)]
+    replacement_evidence: String,
+    /// Customer advisory reference.
+    #[arg(long)]
+    advisory: String,
+    /// Why (optional).
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum RevocationsCmd {
+    /// Add a revoked artifact digest to a draft.
+    AddArtifact {
+        #[command(flatten)]
+        draft: Draft,
+        /// The artifact's (or bundle's) SHA-256, hex.
+        #[arg(long)]
+        sha256: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Sign a draft with revocation-role keys, writing revocations.json.
+    Publish {
+        /// The draft.
+        #[arg(long)]
+        draft: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// A revocation-role private key: [ID=]FILE; repeat.
+        #[arg(long = "sign", required = true)]
+        sign: Vec<String>,
+        /// The trust root: signers are checked against its revocation role and threshold.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Days until the list expires (an expired list rejects everything).
+        #[arg(long, default_value_t = 30)]
+        expires_days: i64,
+    },
+    /// Show a revocation list (or draft).
+    Show {
+        /// The file.
+        file: PathBuf,
+        /// The trust root, to count the signatures.
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct Pack {
+    /// The directory of artifacts (every file under it is packed).
+    #[arg(long)]
+    dist: PathBuf,
+    /// Release version (v-prefixed semver).
+    #[arg(long)]
+    version: String,
+    /// Source commit (40 hex).
+    #[arg(long)]
+    commit: String,
+    /// Source ref (refs/tags/v0.1.0).
+    #[arg(long = "ref")]
+    ref_: String,
+    /// CI event.
+    #[arg(long, default_value = "release")]
+    event: String,
+    /// The active release signing key id.
+    #[arg(long)]
+    key_id: String,
+    /// Seed 000's flag: signing is required (Airlock signs every bundle; the manifest says so).
+    #[arg(long)]
+    signing_required: bool,
+    /// Package name.
+    #[arg(long, default_value = "cavra-go-runtime")]
+    package: String,
+    /// Bundle file to write (.tar.gz, .tgz or .tar). Default: PACKAGE-VERSION.tar.gz.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Ed25519 release key: [ID=]FILE (JSON key file or PKCS#8 PEM); repeat. Default: the
+    /// CAVRA_GO_RELEASE_SIGNING_KEY environment variable, under --key-id.
+    #[arg(long = "release-key")]
+    release_keys: Vec<String>,
+    /// Unencrypted minisign secret key (minisign -G -W): also writes checksums.txt.minisig.
+    #[arg(long)]
+    minisign_key: Option<PathBuf>,
+    /// Provenance (CI builder) key: [ID=]FILE; repeat.
+    #[arg(long = "provenance-key", required = true)]
+    provenance_keys: Vec<String>,
+    /// runDetails.builder.id (must be a builder of the trust root).
+    #[arg(long)]
+    builder_id: String,
+    /// Source repository URL (the builder's source_repository).
+    #[arg(long)]
+    source_repo: String,
+    /// Workflow path recorded in provenance.
+    #[arg(long, default_value = pack::DEFAULT_WORKFLOW_PATH)]
+    workflow_path: String,
+    /// Trust root file to carry (the newest becomes offline-trust-root-bootstrap.json); repeat.
+    #[arg(long = "trust-root")]
+    trust_roots: Vec<PathBuf>,
+    /// Revocation list to carry.
+    #[arg(long)]
+    revocations: Option<PathBuf>,
+    /// The trust root to self-check against (default: the oldest carried).
+    #[arg(long)]
+    anchor: Option<PathBuf>,
+    /// Where the private key lives, by reference (e.g. op://release/cavra-go-runtime/signing-key),
+    /// for the custody record.
+    #[arg(long)]
+    key_location: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum MediaCmd {
+    /// Lay out media: bundles in inbox/, trust material at the root (checked from the anchor first).
+    Prepare {
+        /// The media directory (the stick's mount point).
+        #[arg(long)]
+        media: PathBuf,
+        /// The trust root the appliance already trusts.
+        #[arg(long)]
+        anchor: PathBuf,
+        /// A bundle to put in inbox/; repeat.
+        #[arg(long = "bundle")]
+        bundles: Vec<PathBuf>,
+        /// A trust root newer than the anchor to carry; repeat.
+        #[arg(long = "trust-root")]
+        trust_roots: Vec<PathBuf>,
+        /// The revocation list to carry.
+        #[arg(long)]
+        revocations: Option<PathBuf>,
+    },
+}
+
+type R<T> = Result<T, String>;
+
+fn read(p: &Path) -> R<Vec<u8>> {
+    std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn ts(s: &str) -> R<Timestamp> {
+    Timestamp::parse(s)
+}
+
+/// `[ID=]FILE`.
+fn id_and_path(spec: &str) -> (Option<&str>, &Path) {
+    match spec.split_once('=') {
+        Some((id, path)) if KeyId::new(id).is_ok() && !path.is_empty() => {
+            (Some(id), Path::new(path))
+        }
+        _ => (None, Path::new(spec)),
+    }
+}
+
+fn load_key(spec: &str) -> R<PrivateKey> {
+    let (id, path) = id_and_path(spec);
+    PrivateKey::load(path, id)
+}
+
+fn load_keys(specs: &[String]) -> R<Vec<PrivateKey>> {
+    specs.iter().map(|s| load_key(s)).collect()
+}
+
+fn refs(keys: &[PrivateKey]) -> Vec<&PrivateKey> {
+    keys.iter().collect()
+}
+
+fn parse_role(s: &str) -> R<(String, RoleEntry)> {
+    let (name, rest) = s
+        .split_once('=')
+        .ok_or_else(|| format!("--role {s:?}: expected NAME=ID[,ID...][:THRESHOLD]"))?;
+    let (ids, threshold) = match rest.rsplit_once(':') {
+        Some((ids, t)) => (
+            ids,
+            t.parse::<u64>()
+                .map_err(|_| format!("--role {s:?}: threshold {t:?} is not a number"))?,
+        ),
+        None => (rest, 1),
+    };
+    let key_ids = ids
+        .split(',')
+        .map(KeyId::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((name.to_string(), RoleEntry { key_ids, threshold }))
+}
+
+fn parse_builder(s: &str) -> R<Builder> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    match parts.as_slice() {
+        [id, repo, pattern] => Ok(Builder {
+            id: (*id).into(),
+            source_repository: (*repo).into(),
+            ref_pattern: (*pattern).into(),
+        }),
+        _ => Err(format!(
+            "--builder {s:?}: expected \"BUILDER_ID SOURCE_REPOSITORY REF_PATTERN\""
+        )),
+    }
+}
+
+fn key_entries(paths: &[PathBuf]) -> R<Vec<KeyEntry>> {
+    paths
+        .iter()
+        .map(|p| {
+            airlock::json::parse::<KeyEntry>(&read(p)?)
+                .map_err(|e| format!("{}: not a public key entry: {e}", p.display()))
+        })
+        .collect()
+}
+
+fn roles(specs: &[String]) -> R<BTreeMap<String, RoleEntry>> {
+    specs.iter().map(|s| parse_role(s)).collect()
+}
+
+fn write_out(path: &Path, bytes: &[u8]) -> R<()> {
+    if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fsutil::create_dir(p)?;
+    }
+    fsutil::write_atomic(path, bytes)
+}
+
+fn keygen(a: Keygen) -> R<()> {
+    let nb = a.not_before.as_deref().map(ts).transpose()?;
+    let na = a.not_after.as_deref().map(ts).transpose()?;
+    KeyId::new(&a.key_id)?;
+    fsutil::create_dir(&a.out_dir)?;
+    let pub_path = a.out_dir.join(format!("{}.pub.json", a.key_id));
+    if a.minisign {
+        let m = MinisignKey::generate()?;
+        let sk_path = a.out_dir.join(format!("{}.minisign.key", a.key_id));
+        fsutil::write_private(&sk_path, m.secret_key_file()?.as_bytes())?;
+        fsutil::write_atomic(
+            &a.out_dir.join(format!("{}.minisign.pub", a.key_id)),
+            m.public_key_file()?.as_bytes(),
+        )?;
+        fsutil::write_atomic(
+            &pub_path,
+            &to_pretty_json(&m.public_entry(&a.key_id, nb, na)?),
+        )?;
+        println!("private (minisign, 0600): {}", sk_path.display());
+        println!("public key entry:         {}", pub_path.display());
+        println!("minisign public key:      {}", m.public_key_base64());
+    } else {
+        let k = PrivateKey::generate(&a.key_id)?;
+        let sk_path = a.out_dir.join(format!("{}.key", a.key_id));
+        k.write_private(&sk_path)?;
+        fsutil::write_atomic(&pub_path, &to_pretty_json(&k.public_entry(nb, na)))?;
+        println!("private (0600):   {}", sk_path.display());
+        println!("public key entry: {}", pub_path.display());
+        println!("fingerprint:      {}", k.fingerprint());
+    }
+    println!("Keep the private key outside any repository and bundle (a secret manager, or {SIGNING_KEY_ENV} at signing time).");
+    Ok(())
+}
+
+fn print_root(st: &root::RootStatus, out: &Path) {
+    println!("wrote {}", out.display());
+    print!("{}", root::describe(st));
+}
+
+fn root_cmd(c: RootCmd) -> R<()> {
+    match c {
+        RootCmd::Create {
+            out,
+            version,
+            def,
+            sign,
+        } => {
+            let now = Timestamp::now();
+            let content = RootContent {
+                issued_at: now,
+                expires: now.plus_seconds(def.expires_days * 86_400),
+                keys: key_entries(&def.keys)?,
+                roles: roles(&def.roles)?,
+                builders: def
+                    .builders
+                    .iter()
+                    .map(|b| parse_builder(b))
+                    .collect::<R<_>>()?,
+            };
+            let keys = load_keys(&sign)?;
+            let (env, st) = root::create(version, &content, &refs(&keys))?;
+            write_out(&out, &env)?;
+            print_root(&st, &out);
+        }
+        RootCmd::Sign {
+            file,
+            sign,
+            previous,
+            out,
+        } => {
+            let keys = load_keys(&sign)?;
+            let prev = previous.as_deref().map(read).transpose()?;
+            let (env, st) = root::cosign(&read(&file)?, &refs(&keys), prev.as_deref())?;
+            let out = out.unwrap_or(file);
+            write_out(&out, &env)?;
+            print_root(&st, &out);
+        }
+        RootCmd::Rotate {
+            previous,
+            out,
+            remove_keys,
+            def,
+            sign,
+        } => {
+            let now = Timestamp::now();
+            let changes = RootChanges {
+                add_keys: key_entries(&def.keys)?,
+                remove_keys: remove_keys
+                    .iter()
+                    .map(|k| KeyId::new(k))
+                    .collect::<R<_>>()?,
+                roles: roles(&def.roles)?,
+                builders: if def.builders.is_empty() {
+                    None
+                } else {
+                    Some(
+                        def.builders
+                            .iter()
+                            .map(|b| parse_builder(b))
+                            .collect::<R<_>>()?,
+                    )
+                },
+            };
+            let keys = load_keys(&sign)?;
+            let (env, st) = root::rotate(
+                &read(&previous)?,
+                &changes,
+                now,
+                now.plus_seconds(def.expires_days * 86_400),
+                &refs(&keys),
+            )?;
+            write_out(&out, &env)?;
+            print_root(&st, &out);
+        }
+        RootCmd::Show { file, previous } => {
+            let prev = previous.as_deref().map(read).transpose()?;
+            let st = root::status(&read(&file)?, prev.as_deref())?;
+            println!("{} (sha256 {})", file.display(), hex(&st.root.file_sha256));
+            print!("{}", root::describe(&st));
+        }
+    }
+    Ok(())
+}
+
+fn open_draft(d: &Draft) -> R<airlock::document::revocations::RevocationsPayload> {
+    if d.draft.exists() {
+        if d.from.is_some() {
+            return Err(format!(
+                "{} exists already; --from only seeds a new draft",
+                d.draft.display()
+            ));
+        }
+        return revs::read_draft(&read(&d.draft)?);
+    }
+    let now = Timestamp::now();
+    match &d.from {
+        Some(f) => revs::next_draft(&read(f)?, now),
+        None => Ok(revs::empty(1, now)),
+    }
+}
+
+fn evidence_digest(s: &str) -> R<String> {
+    let p = Path::new(s);
+    if p.is_file() {
+        return Ok(hex(&airlock_core::digest::sha256(&read(p)?)));
+    }
+    if s.len() == 64 && airlock_core::hex::decode::<32>(s.as_bytes()).is_ok() {
+        return Ok(s.to_string());
+    }
+    Err(format!(
+        "--replacement-evidence {s:?} is neither a file nor a lowercase hex SHA-256"
+    ))
+}
+
+fn revoke(a: Revoke) -> R<()> {
+    let mut d = open_draft(&a.draft)?;
+    revs::add_key(
+        &mut d,
+        KeyRevocation {
+            key_id: KeyId::new(&a.key_id)?,
+            affected_versions: a.affected_versions,
+            revoked_at: ts(&a.revoked_at)?,
+            replacement_key_id: KeyId::new(&a.replacement_key_id)?,
+            approver: a.approver,
+            replacement_release_evidence_sha256: evidence_digest(&a.replacement_evidence)?,
+            advisory: a.advisory,
+            reason: a.reason,
+        },
+    )?;
+    write_out(&a.draft.draft, &to_pretty_json(&d))?;
+    println!("updated draft {}", a.draft.draft.display());
+    print!("{}", revs::describe(&d));
+    println!("Next: airlock-bundle revocations publish --draft {} --out revocations.json --sign REVOCATION_KEY --root ROOT", a.draft.draft.display());
+    Ok(())
+}
+
+fn revocations_cmd(c: RevocationsCmd) -> R<()> {
+    match c {
+        RevocationsCmd::AddArtifact {
+            draft,
+            sha256,
+            reason,
+        } => {
+            let mut d = open_draft(&draft)?;
+            revs::add_artifact(&mut d, &sha256, &reason)?;
+            write_out(&draft.draft, &to_pretty_json(&d))?;
+            print!("{}", revs::describe(&d));
+        }
+        RevocationsCmd::Publish {
+            draft,
+            out,
+            sign,
+            root,
+            expires_days,
+        } => {
+            let mut d = revs::read_draft(&read(&draft)?)?;
+            let now = Timestamp::now();
+            d.issued_at = now;
+            d.expires = now.plus_seconds(expires_days * 86_400);
+            let keys = load_keys(&sign)?;
+            let root = root.as_deref().map(read).transpose()?;
+            let env = revs::sign(&d, &refs(&keys), root.as_deref())?;
+            write_out(&out, &env)?;
+            println!(
+                "wrote {} (sha256 {})",
+                out.display(),
+                hex(&airlock_core::digest::sha256(&env))
+            );
+            print!("{}", revs::describe(&d));
+        }
+        RevocationsCmd::Show { file, root } => {
+            let bytes = read(&file)?;
+            match airlock::document::revocations::Revocations::parse(&bytes) {
+                Ok(l) => {
+                    println!("{} (sha256 {})", file.display(), hex(&l.file_sha256));
+                    print!("{}", revs::describe(&l.payload));
+                    if let Some(r) = root {
+                        let (signed, t) = revs::tally(&bytes, &read(&r)?)?;
+                        println!(
+                            "  signed by {} of {t} required revocation-role keys ({}){}",
+                            signed.len(),
+                            signed.join(", "),
+                            if signed.len() >= t {
+                                ""
+                            } else {
+                                "  <- NOT MET"
+                            }
+                        );
+                    }
+                }
+                Err(_) => {
+                    let d = revs::read_draft(&bytes)?;
+                    println!("{} (unsigned draft)", file.display());
+                    print!("{}", revs::describe(&d));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pack_cmd(a: Pack) -> R<()> {
+    let (release_keys, location) = if a.release_keys.is_empty() && a.minisign_key.is_none() {
+        (
+            vec![PrivateKey::from_env(&a.key_id)?],
+            format!("environment variable {SIGNING_KEY_ENV}, injected from the approved secret manager at signing time"),
+        )
+    } else {
+        (
+            a.release_keys
+                .iter()
+                .map(|s| {
+                    let (id, path) = id_and_path(s);
+                    // A PEM or bare seed without ID= signs as the active key.
+                    PrivateKey::load(path, id).or_else(|e| {
+                        if id.is_none() {
+                            PrivateKey::load(path, Some(&a.key_id)).map_err(|_| e)
+                        } else {
+                            Err(e)
+                        }
+                    })
+                })
+                .collect::<R<Vec<_>>>()?,
+            "a key file outside the repository and the bundle, provided at signing time"
+                .to_string(),
+        )
+    };
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("{}-{}.tar.gz", a.package, a.version)));
+    let opts = PackOptions {
+        dist: a.dist,
+        out,
+        package: a.package,
+        version: a.version,
+        commit: a.commit,
+        ref_: a.ref_,
+        event: a.event,
+        key_id: a.key_id,
+        signing_required: a.signing_required,
+        release_keys,
+        minisign_key: a
+            .minisign_key
+            .as_deref()
+            .map(MinisignKey::load)
+            .transpose()?,
+        provenance_keys: load_keys(&a.provenance_keys)?,
+        builder_id: a.builder_id,
+        source_repo: a.source_repo,
+        workflow_path: a.workflow_path,
+        trust_roots: a.trust_roots.iter().map(|p| read(p)).collect::<R<_>>()?,
+        revocations: a.revocations.as_deref().map(read).transpose()?,
+        custody: pack::custody(a.key_location.as_deref().unwrap_or(&location)),
+        created_at: created_at()?,
+        anchor: a.anchor.as_deref().map(read).transpose()?,
+    };
+    let report = pack::pack(&opts)?;
+    print!("{}", pack::summary(&report));
+    Ok(())
+}
+
+/// `SOURCE_DATE_EPOCH` (reproducible builds) when set, else now.
+fn created_at() -> R<Timestamp> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(Timestamp::from_unix)
+            .ok_or_else(|| format!("SOURCE_DATE_EPOCH {s:?} is not a Unix time")),
+        Err(_) => Ok(Timestamp::now()),
+    }
+}
+
+fn media_cmd(c: MediaCmd) -> R<()> {
+    let MediaCmd::Prepare {
+        media: dir,
+        anchor,
+        bundles,
+        trust_roots,
+        revocations,
+    } = c;
+    let r = media::prepare_media(
+        &dir,
+        &anchor,
+        &bundles,
+        &trust_roots,
+        revocations.as_deref(),
+    )?;
+    println!(
+        "prepared {} (trust root version {}{})",
+        dir.display(),
+        r.trust_root_version,
+        r.revocations_version
+            .map(|v| format!(", revocation list version {v}"))
+            .unwrap_or_default()
+    );
+    for w in &r.written {
+        println!("  {w}");
+    }
+    println!("Next, on the appliance: airlock verify {}", dir.display());
+    Ok(())
+}
+
+fn receipt_cmd(c: ReceiptCmd) -> R<()> {
+    let ReceiptCmd::Verify { receipt, key, json } = c;
+    let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
+    if json {
+        print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
+        return Ok(());
+    }
+    println!(
+        "receipt OK: signed by appliance key {} (airlock {})",
+        p.appliance.key_id, p.appliance.software_version
+    );
+    println!(
+        "  verdict: {} for {} ({} {}) at {}",
+        p.verdict,
+        p.bundle.file,
+        p.package.as_deref().unwrap_or("?"),
+        p.version.as_deref().unwrap_or("?"),
+        p.verified_at
+    );
+    println!(
+        "  bundle sha256 {} ({} bytes)",
+        p.bundle.sha256.as_deref().unwrap_or("unknown"),
+        p.bundle.size
+    );
+    for r in &p.reasons {
+        println!("  reason {}: {}", r.code.as_str(), r.message);
+    }
+    for s in &p.signers {
+        println!("  signer {} [{}] {}", s.key_id, s.role, s.fingerprint);
+    }
+    println!(
+        "  evidence record seq {} (prev {})",
+        p.evidence.seq, p.evidence.prev
+    );
+    Ok(())
+}
+
+fn hint(cmd: &str, e: &str) -> &'static str {
+    if e.contains(SIGNING_KEY_ENV) {
+        "hint: export the release key (base64 seed or PEM) in CAVRA_GO_RELEASE_SIGNING_KEY, or pass --release-key FILE"
+    } else if e.contains("carry a key id") {
+        "hint: prefix the file with its key id: --sign root-a=root-a.pem"
+    } else if e.contains("would reject") {
+        "hint: compare the options with the trust root (airlock-bundle root show ROOT): key ids, builder id, source repository, ref pattern"
+    } else if e.contains("threshold") || e.contains("would not count") {
+        "hint: airlock-bundle root show FILE lists the role keys and thresholds"
+    } else if cmd == "receipt" {
+        "hint: --key is the appliance's appliance-key.json (written to the media root and its state directory)"
+    } else if cmd == "pack" {
+        "hint: airlock-bundle pack --help"
+    } else {
+        "hint: airlock-bundle --help"
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (name, result) = match cli.cmd {
+        Cmd::Keygen(a) => ("keygen", keygen(a)),
+        Cmd::Root(c) => ("root", root_cmd(c)),
+        Cmd::Revoke(a) => ("revoke", revoke(a)),
+        Cmd::Revocations(c) => ("revocations", revocations_cmd(c)),
+        Cmd::Pack(a) => ("pack", pack_cmd(*a)),
+        Cmd::Media(c) => ("media", media_cmd(c)),
+        Cmd::Receipt(c) => ("receipt", receipt_cmd(c)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("airlock-bundle {name}: error: {e}");
+            eprintln!("{}", hint(name, &e));
+            ExitCode::from(2)
+        }
+    }
+}

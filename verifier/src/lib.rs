@@ -5,8 +5,10 @@
 
 pub mod appliance_key;
 pub mod atomic;
+pub mod author;
 pub mod bundle;
 pub mod cli;
+pub mod demo;
 pub mod document;
 pub mod evidence;
 pub mod json;

@@ -1,0 +1,135 @@
+//! Deterministic bundle archives: entries sorted by name (bytewise), regular files only, mode 0644,
+//! uid/gid 0, empty owner names, one fixed mtime; GNU long names where needed; gzip with a zero
+//! header mtime. The same inputs give the same bytes.
+
+use super::fsutil;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Where an entry's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// In memory (metadata files).
+    Bytes(Vec<u8>),
+    /// A file on disk (artifacts, streamed).
+    File(PathBuf),
+}
+
+/// One archive entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Canonical name in the bundle.
+    pub name: String,
+    /// Its content.
+    pub source: Source,
+}
+
+/// `.tar` or `.tar.gz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain tar.
+    None,
+    /// A single gzip member.
+    Gzip,
+}
+
+impl Compression {
+    /// From the output file name: `.tar`, `.tar.gz` or `.tgz`.
+    pub fn for_path(path: &Path) -> Result<Self, String> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+            Ok(Self::Gzip)
+        } else if name.ends_with(".tar") {
+            Ok(Self::None)
+        } else {
+            Err(format!(
+                "{}: a bundle is named *.tar, *.tar.gz or *.tgz (the appliance looks for those in inbox/)",
+                path.display()
+            ))
+        }
+    }
+}
+
+struct Counting<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+fn append<W: Write>(b: &mut tar::Builder<W>, e: &Entry, mtime: u64) -> io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(mtime);
+    match &e.source {
+        Source::Bytes(bytes) => {
+            h.set_size(bytes.len() as u64);
+            b.append_data(&mut h, &e.name, bytes.as_slice())
+        }
+        Source::File(path) => {
+            let f = File::open(path)?;
+            let size = f.metadata()?.len();
+            h.set_size(size);
+            let mut r = Counting {
+                inner: f.take(size),
+                n: 0,
+            };
+            b.append_data(&mut h, &e.name, &mut r)?;
+            if r.n != size {
+                return Err(io::Error::other(format!(
+                    "{} changed size while it was being packed",
+                    path.display()
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_tar<W: Write>(w: W, entries: &[Entry], mtime: u64) -> io::Result<W> {
+    let mut b = tar::Builder::new(w);
+    b.mode(tar::HeaderMode::Deterministic);
+    for e in entries {
+        append(&mut b, e, mtime)?;
+    }
+    b.into_inner()
+}
+
+/// Writes `entries` (sorted here) to `out` atomically.
+pub fn write(
+    out: &Path,
+    mut entries: Vec<Entry>,
+    mtime: u64,
+    compression: Compression,
+) -> Result<(), String> {
+    entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    if let Some(w) = entries.windows(2).find(|w| w[0].name == w[1].name) {
+        return Err(format!("{} would be in the archive twice", w[0].name));
+    }
+    fsutil::write_atomic_with(out, |f| {
+        let w = io::BufWriter::new(f);
+        match compression {
+            Compression::None => write_tar(w, &entries, mtime)?.flush(),
+            Compression::Gzip => {
+                let gz = flate2::GzBuilder::new()
+                    .mtime(0)
+                    .operating_system(255)
+                    .write(w, flate2::Compression::best());
+                write_tar(gz, &entries, mtime)?.finish()?.flush()
+            }
+        }
+    })
+}

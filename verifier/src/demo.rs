@@ -1,0 +1,179 @@
+//! The built-in demo's material (`airlock demo`): test keys, a trust root (the anchor), and media
+//! with one good bundle and one whose artifact was changed after signing. Everything lives under
+//! the directory given; nothing here is for production (keys are generated fresh on every run).
+
+use crate::author::archive::{self, Compression};
+use crate::author::pack::{self, PackOptions};
+use crate::author::revocations as revs;
+use crate::author::root::{self, RootContent};
+use crate::author::{fsutil, media, PrivateKey};
+use crate::document::trust_root::Builder;
+use crate::timestamp::Timestamp;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The demo's package.
+pub const PACKAGE: &str = "cavra-go-runtime";
+/// The artifact changed in the tampered bundle.
+pub const TAMPERED_ARTIFACT: &str = "bin/cavra-linux-amd64";
+const BUILDER_ID: &str = "https://github.com/actions/runner/github-hosted";
+const SOURCE_REPO: &str = "https://github.com/cavra/cavra";
+
+/// Where the demo put things.
+#[derive(Debug, Clone)]
+pub struct DemoLayout {
+    /// The directory given to [`prepare`].
+    pub dir: PathBuf,
+    /// The trust root the appliance trusts (`dir/anchor.json`).
+    pub anchor: PathBuf,
+    /// The media root (`dir/media`).
+    pub media: PathBuf,
+    /// `media/inbox/cavra-go-runtime-v0.1.0.tar.gz`: verifies and promotes.
+    pub good_bundle: PathBuf,
+    /// `media/inbox/cavra-go-runtime-v0.1.1-tampered.tar.gz`: one byte of
+    /// [`TAMPERED_ARTIFACT`] changed after signing; rejects with `checksum-mismatch`.
+    pub tampered_bundle: PathBuf,
+    /// The demo's test keys (private files, 0600), outside the media.
+    pub keys: PathBuf,
+}
+
+fn artifacts(dist: &Path, version: &str) -> Result<(), String> {
+    fsutil::create_dir(&dist.join("bin"))?;
+    let files: [(&str, Vec<u8>); 3] = [
+        (
+            "bin/cavra-linux-amd64",
+            format!("\x7fELF demo cavra runtime {version} for linux/amd64\n")
+                .repeat(64)
+                .into_bytes(),
+        ),
+        (
+            "bin/cavra-darwin-arm64",
+            format!("demo cavra runtime {version} for darwin/arm64\n")
+                .repeat(64)
+                .into_bytes(),
+        ),
+        (
+            "README.md",
+            format!("# CAVRA Go runtime {version}\n\nDemo release made by `airlock demo`.\n")
+                .into_bytes(),
+        ),
+    ];
+    for (name, bytes) in files {
+        fsutil::write_atomic(&dist.join(name), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Makes the demo material under `dir` (which should be empty).
+pub fn prepare(dir: &Path) -> Result<DemoLayout, String> {
+    let now = Timestamp::now();
+    let issued = now.plus_seconds(-86_400);
+    let expires = now.plus_seconds(365 * 86_400);
+    let keys_dir = dir.join("keys");
+    let work = dir.join("work");
+    let media_dir = dir.join("media");
+    for d in [&keys_dir, &work, &media_dir] {
+        fsutil::create_dir(d)?;
+    }
+    let root_a = PrivateKey::generate("demo-root-a")?;
+    let root_b = PrivateKey::generate("demo-root-b")?;
+    let release = PrivateKey::generate("cavra-go-release-demo")?;
+    let builder = PrivateKey::generate("ci-builder-demo")?;
+    for k in [&root_a, &root_b, &release, &builder] {
+        k.write_private(&keys_dir.join(format!("{}.key", k.key_id())))?;
+    }
+    // The trust root: two root keys (both must sign), one release key, one provenance key.
+    let mut roles = BTreeMap::new();
+    roles.insert(
+        "root".to_string(),
+        root::role(&[root_a.key_id(), root_b.key_id()], 2),
+    );
+    roles.insert("release".to_string(), root::role(&[release.key_id()], 1));
+    roles.insert("provenance".to_string(), root::role(&[builder.key_id()], 1));
+    roles.insert("revocation".to_string(), root::role(&[root_a.key_id()], 1));
+    let content = RootContent {
+        issued_at: issued,
+        expires,
+        keys: [&root_a, &root_b, &release, &builder]
+            .iter()
+            .map(|k| k.public_entry(Some(issued), Some(expires)))
+            .collect(),
+        roles,
+        builders: vec![Builder {
+            id: BUILDER_ID.into(),
+            source_repository: SOURCE_REPO.into(),
+            ref_pattern: "refs/tags/v*".into(),
+        }],
+    };
+    let (anchor_bytes, st) = root::create(1, &content, &[&root_a, &root_b])?;
+    if !st.complete() {
+        return Err("demo trust root does not meet its threshold".into());
+    }
+    let anchor = dir.join("anchor.json");
+    fsutil::write_atomic(&anchor, &anchor_bytes)?;
+    // An empty revocation list, so the demo shows one in force.
+    let mut list = revs::empty(1, issued);
+    list.expires = now.plus_seconds(30 * 86_400);
+    let list_bytes = revs::sign(&list, &[&root_a], Some(&anchor_bytes))?;
+    let list_path = work.join("revocations.json");
+    fsutil::write_atomic(&list_path, &list_bytes)?;
+    // Two releases.
+    let mut bundles = Vec::new();
+    for (version, name) in [
+        ("v0.1.0", format!("{PACKAGE}-v0.1.0.tar.gz")),
+        ("v0.1.1", format!("{PACKAGE}-v0.1.1-tampered.tar.gz")),
+    ] {
+        let dist = work.join(format!("dist-{version}"));
+        artifacts(&dist, version)?;
+        let out = work.join(&name);
+        let opts = PackOptions {
+            dist: dist.clone(),
+            out: out.clone(),
+            package: PACKAGE.into(),
+            version: version.into(),
+            commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
+            ref_: format!("refs/tags/{version}"),
+            event: "release".into(),
+            key_id: release.key_id().to_string(),
+            signing_required: true,
+            release_keys: vec![PrivateKey::from_seed(
+                release.key_id().as_str(),
+                &release.signing_key().to_bytes(),
+            )?],
+            minisign_key: None,
+            provenance_keys: vec![PrivateKey::from_seed(
+                builder.key_id().as_str(),
+                &builder.signing_key().to_bytes(),
+            )?],
+            builder_id: BUILDER_ID.into(),
+            source_repo: SOURCE_REPO.into(),
+            workflow_path: pack::DEFAULT_WORKFLOW_PATH.into(),
+            trust_roots: vec![anchor_bytes.clone()],
+            revocations: Some(list_bytes.clone()),
+            custody: pack::custody("demo: generated in a temporary directory, never on the media"),
+            created_at: now,
+            anchor: None,
+        };
+        let report = pack::pack(&opts)?;
+        if version == "v0.1.1" {
+            // Tamper after signing: change one byte of an artifact and rebuild the archive.
+            let path = dist.join(TAMPERED_ARTIFACT);
+            let mut bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            bytes[8] ^= 0x01;
+            fsutil::write_atomic(&path, &bytes)?;
+            let mtime = u64::try_from(now.unix()).unwrap_or(0);
+            archive::write(&out, report.entries(), mtime, Compression::Gzip)?;
+        }
+        bundles.push(out);
+    }
+    media::prepare_media(&media_dir, &anchor, &bundles, &[], Some(&list_path))?;
+    let inbox = media_dir.join("inbox");
+    Ok(DemoLayout {
+        dir: dir.to_path_buf(),
+        anchor,
+        good_bundle: inbox.join(format!("{PACKAGE}-v0.1.0.tar.gz")),
+        tampered_bundle: inbox.join(format!("{PACKAGE}-v0.1.1-tampered.tar.gz")),
+        media: media_dir,
+        keys: keys_dir,
+    })
+}
