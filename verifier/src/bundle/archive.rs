@@ -353,7 +353,7 @@ impl Walker<'_> {
                         Code::BundleUnreadable,
                         if at == 0 {
                             format!(
-                                "The bundle is neither a tar archive nor a gzip file: its first block is not a tar header ({why})."
+                                "The bundle is not a tar archive (or a gzip-compressed one): its first block is not a tar header ({why})."
                             )
                         } else {
                             format!("The bundle's archive has a bad tar header at byte {at}: {why}.")
@@ -376,13 +376,15 @@ impl Walker<'_> {
                 ));
             };
             match header.flag {
+                b'x' | b'L' if !pending.is_empty() => {
+                    // Two extension headers for one entry: readers disagree on which applies (and
+                    // on whether a PAX size applies to a GNU long-name header), so refuse them.
+                    return Err(problems.fatal(
+                        Code::BundleEntryUnsafe,
+                        format!("The bundle's archive has two extended headers (PAX or GNU long name) in a row at byte {at}; readers disagree on how they apply."),
+                    ));
+                }
                 b'x' => {
-                    if pending.pax.is_some() {
-                        return Err(problems.fatal(
-                            Code::BundleEntryUnsafe,
-                            format!("The bundle's archive has two PAX extended headers in a row at byte {at}; readers disagree on which applies."),
-                        ));
-                    }
                     let data = self.read_extension(
                         input,
                         problems,
@@ -402,12 +404,6 @@ impl Walker<'_> {
                     }
                 }
                 b'L' => {
-                    if pending.long_name.is_some() {
-                        return Err(problems.fatal(
-                            Code::BundleEntryUnsafe,
-                            format!("The bundle's archive has two GNU long-name headers in a row at byte {at}; readers disagree on which applies."),
-                        ));
-                    }
                     if header.size > self.limits.max_header_bytes {
                         problems.push(Reason::new(
                             Code::BundleLimitExceeded,
@@ -529,23 +525,15 @@ impl Walker<'_> {
                 ));
             }
         }
-        // The name, and why the entry is refused (if it is).
-        let (raw_name, mut refusal): (Vec<u8>, Option<Reason>) = match (pax.path, pending.long_name)
-        {
-            (Some(_), Some(_)) => (
-                header.name.clone(),
-                Some(unsafe_entry(
-                    &header.name,
-                    "has both a PAX path and a GNU long name; readers disagree on which applies",
-                )),
-            ),
-            (Some(path), None) => (path, None),
-            (None, Some(LongName::Name(name))) => (name, None),
+        // The name: at most one of PAX path and GNU long name is pending (see `run`).
+        let raw_name = match (pax.path, pending.long_name) {
+            (Some(path), _) => path,
+            (None, Some(LongName::Name(name))) => name,
             // Its name was too long to read: already reported.
             (None, Some(LongName::TooLong)) => {
                 return self.skip_data(input, problems, padded, "an entry with a too-long name");
             }
-            (None, None) => (header.name.clone(), None),
+            (None, None) => header.name.clone(),
         };
         let shown = Shown(&raw_name).to_string();
         let kind = match header.flag {
@@ -561,32 +549,30 @@ impl Walker<'_> {
                 } else {
                     format!("The bundle entry {shown} is {what}; only regular files and directories are allowed.")
                 };
-                problems.push(refusal.unwrap_or(Reason::new(Code::BundleEntryUnsafe, message)))?;
+                problems.push(Reason::new(Code::BundleEntryUnsafe, message))?;
                 return self.skip_data(input, problems, padded, &shown);
             }
         };
-        if refusal.is_none() {
-            refusal = if header.name_has_junk {
-                Some(unsafe_entry(
-                    &raw_name,
-                    "has bytes after a NUL in its header name field; tools would read different names",
-                ))
-            } else if pax.sparse {
-                Some(unsafe_entry(
-                    &raw_name,
-                    "is a sparse file (GNU.sparse PAX records); sparse entries are not allowed",
-                ))
-            } else if pax.linkpath.is_some() {
-                Some(unsafe_entry(
-                    &raw_name,
-                    "has a PAX linkpath record, which only links have",
-                ))
-            } else if kind == Kind::Directory && header.size != 0 {
-                Some(unsafe_entry(&raw_name, "is a directory with data"))
-            } else {
-                None
-            };
-        }
+        let refusal = if header.name_has_junk {
+            Some(unsafe_entry(
+                &raw_name,
+                "has bytes after a NUL in its header name field; tools would read different names",
+            ))
+        } else if pax.sparse {
+            Some(unsafe_entry(
+                &raw_name,
+                "is a sparse file (GNU.sparse PAX records); sparse entries are not allowed",
+            ))
+        } else if pax.linkpath.is_some() {
+            Some(unsafe_entry(
+                &raw_name,
+                "has a PAX linkpath record, which only links have",
+            ))
+        } else if kind == Kind::Directory && header.size != 0 {
+            Some(unsafe_entry(&raw_name, "is a directory with data"))
+        } else {
+            None
+        };
         let name = match refusal.map_or_else(|| canonical(&raw_name, kind), Err) {
             Ok(Some(name)) => name,
             // The bare `.` directory.

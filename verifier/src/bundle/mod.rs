@@ -131,12 +131,35 @@ pub fn is_metadata(name: &str) -> bool {
 
 /// Reads the bundle at `path` once.
 ///
-/// Detects gzip by its magic bytes (`1f 8b`), whatever the file is called; a compressed bundle is
-/// a single gzip member with nothing after it (see the rule on `stream::inflate`). Every problem
-/// with the archive is a [`Reason`] in the returned [`Scan`] (a file that cannot be opened, or is
-/// not a regular file, included); only a passed deadline is an `Err`, because then no verdict may
-/// be claimed. The whole file is always read to its end, so that `bundle_sha256` is the digest of
-/// the file as stored even when the archive was refused early.
+/// The rules (formats.md §5), each failure a [`Reason`] with its code:
+///
+/// * **Input.** A regular file (a FIFO, device, socket or directory is `bundle-unreadable`, at
+///   once: opening never blocks). Gzip is recognised by its magic bytes `1f 8b`, whatever the name.
+/// * **Gzip: one member, then nothing.** A compressed bundle is exactly one gzip member (RFC 1952;
+///   CRC-32 and size trailer checked) followed by the end of the file. A second member
+///   (`cat a.gz b.gz`) or any byte after the trailer, zeros included, is `bundle-unreadable`:
+///   `gzip -dc` would decompress members that a single-member reader ignores.
+/// * **Tar structure** (`bundle-unreadable`, the walk stops): a bad header checksum, a size field
+///   that is not a number, negative or overflowing, truncation anywhere, a missing end of archive
+///   (two 512-byte zero blocks), and any non-zero byte after those blocks (zero padding is fine).
+/// * **Entries** (`bundle-entry-unsafe`, the entry is skipped and the walk goes on): anything but
+///   a regular file (`0`, NUL) or directory (`5`) — links, devices, FIFOs, contiguous, sparse
+///   (`S` or `GNU.sparse.*`), GNU `K`, unknown types; a name with a NUL (also after the NUL
+///   terminator of a header field), not UTF-8, absolute, with `..`, an empty or `.` component, a
+///   backslash or a control character (after removing one leading `./` and a directory's trailing
+///   `/`; a bare `.`/`./` directory is ignored). A global PAX header (`g`), two extension headers
+///   for one entry, a malformed PAX record, a repeated PAX key or a PAX `size` that differs from
+///   the header's size stop the walk: readers would disagree on where entries are.
+/// * **Duplicates** (`bundle-entry-duplicate`): two entries whose names are equal after NFD,
+///   full case folding and NFC (`README`/`readme`, `café` NFC/NFD, `ß`/`ss`), files and
+///   directories alike, and a file whose name another entry uses as a directory.
+/// * **Limits** (`bundle-limit-exceeded`): see [`Limits`]; a metadata file over its limit is still
+///   hashed and listed, but not kept. At most 1000 reasons are listed.
+///
+/// Every problem is a reason in the returned [`Scan`]; only a passed deadline is an `Err`,
+/// because then no verdict may be claimed. The whole file is always read to its end, so that
+/// `bundle_sha256` is the digest of the file as stored even when the archive was refused early
+/// (it is `None` only when the file itself could not be read).
 pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Scan, ScanAbort> {
     let mut scan = Scan::default();
     let (source, mut up) = match stream::start(path) {
@@ -150,8 +173,11 @@ pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Sca
     let gzip = match up.fill(limits.deadline) {
         Ok(_) => up.remaining().starts_with(&[0x1f, 0x8b]),
         Err(stream::Pull::Deadline) => return Err(ScanAbort::Deadline),
-        // Reported again (with the same reason) by the walk below.
-        Err(stream::Pull::Failed(_)) => false,
+        Err(stream::Pull::Failed(reason)) => {
+            scan.reasons.push(reason);
+            drop(up);
+            return finish(scan, source, limits, progress);
+        }
     };
     if gzip {
         up = match stream::inflate(up) {
