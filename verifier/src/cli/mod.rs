@@ -1,6 +1,7 @@
 //! The `airlock` command line: parse arguments, call the library, print. It adds hints, never
 //! meaning.
 
+pub mod demo;
 pub mod evidence;
 pub mod output;
 
@@ -53,6 +54,12 @@ enum Command {
     Receipt {
         #[command(subcommand)]
         command: ReceiptCommand,
+    },
+    /// Run the whole flow on a built-in demo in a temporary directory.
+    Demo {
+        /// Only write the demo media and anchor into DIR; verify nothing.
+        #[arg(long, value_name = "DIR")]
+        prepare: Option<PathBuf>,
     },
     /// List the rejection reason codes and what they mean.
     Codes,
@@ -113,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Receipt {
             command: ReceiptCommand::Verify { receipt, key },
         } => finish(evidence::verify_receipt(&receipt, &key)),
+        Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
         Command::Codes => {
             for c in crate::reason::Code::ALL {
                 println!("{:<36} {}", c.as_str(), c.describe());
