@@ -97,6 +97,10 @@ struct RootDef {
     /// Days until the root expires.
     #[arg(long, default_value_t = 365)]
     expires_days: i64,
+    /// issued_at (RFC 3339 UTC; default now). An appliance whose clock is behind issued_at
+    /// reports clock-untrusted, so a signing machine with a fast clock may set it explicitly.
+    #[arg(long)]
+    issued_at: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -84,7 +84,9 @@ pub struct PackOptions {
     pub event: String,
     /// The active release signing key id.
     pub key_id: String,
-    /// Seed 000's `--signing-required` (Airlock signs every bundle either way).
+    /// Seed 000's `--signing-required`. Airlock never packs an unsigned release and the
+    /// appliance never accepts one, so the manifest always records `signing_required: true`;
+    /// the option is kept so the runbook's command line works unchanged.
     pub signing_required: bool,
     /// Ed25519 release keys (DSSE release signature).
     pub release_keys: Vec<PrivateKey>,
@@ -160,6 +162,12 @@ impl PackReport {
 }
 
 fn hash_file(path: &Path) -> Result<(Sha256Digest, u64), String> {
+    hash(path, true)
+}
+
+/// SHA-256 and size of a file; with `refuse_keys`, a file that starts like private key material
+/// is an error.
+fn hash(path: &Path, refuse_keys: bool) -> Result<(Sha256Digest, u64), String> {
     let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -169,9 +177,9 @@ fn hash_file(path: &Path) -> Result<(Sha256Digest, u64), String> {
             .read(&mut buf)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if n == 0 {
-            break;
+            return Ok((h.finalize(), size));
         }
-        if size == 0 && PRIVATE_KEY_MARKERS.iter().any(|m| buf[..n].starts_with(m)) {
+        if refuse_keys && size == 0 && PRIVATE_KEY_MARKERS.iter().any(|m| buf[..n].starts_with(m)) {
             return Err(format!(
                 "{} looks like a private key; private keys never go into a bundle",
                 path.display()
@@ -180,7 +188,6 @@ fn hash_file(path: &Path) -> Result<(Sha256Digest, u64), String> {
         h.update(&buf[..n]);
         size += n as u64;
     }
-    Ok((h.finalize(), size))
 }
 
 fn fold(name: &str) -> String {
@@ -570,20 +577,7 @@ pub fn pack(o: &PackOptions) -> Result<PackReport, String> {
 
 /// SHA-256 and size of a file.
 pub fn hash_file_plain(path: &Path) -> Result<(Sha256Digest, u64), String> {
-    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        if n == 0 {
-            return Ok((h.finalize(), size));
-        }
-        h.update(&buf[..n]);
-        size += n as u64;
-    }
+    hash(path, false)
 }
 
 /// Names of the files in a report, for printing.
