@@ -273,6 +273,7 @@ fn demo_run_and_receipt_verify() {
             media: layout.media.clone(),
             bundles: vec![],
             anchor: Some(layout.anchor.clone()),
+            anchor_sha256: None,
             state_dir: state.clone(),
             write: WriteMode::Write,
         },

@@ -95,11 +95,6 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// `STATE/anchor.json`.
-    pub fn default_anchor_path(&self) -> PathBuf {
-        self.state.anchor_path()
-    }
-
     /// What the appliance remembers, for the decisions.
     pub fn memory(&self) -> Result<Memory, RunError> {
         let stored_roots = self

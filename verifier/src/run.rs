@@ -28,6 +28,9 @@ pub struct VerifyOptions {
     pub bundles: Vec<String>,
     /// The anchor (default `STATE/anchor.json`).
     pub anchor: Option<PathBuf>,
+    /// Instead of a file: the SHA-256 (hex) of the trust-root file on the media to take as the
+    /// anchor (formats §3: an anchor pinned by the SHA-256 of its envelope file).
+    pub anchor_sha256: Option<String>,
     /// The appliance's state directory.
     pub state_dir: PathBuf,
     /// Write receipts, evidence and state, or not.
@@ -97,19 +100,25 @@ pub fn verify_media_with(
     storage: &dyn Storage,
 ) -> Result<RunReport, RunError> {
     let now = Timestamp::now();
-    let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?;
-    let anchor_path = opts
-        .anchor
-        .clone()
-        .unwrap_or_else(|| recorder.default_anchor_path());
-    let anchor = media::read_capped(&anchor_path, media::MAX_TRUST_FILE).map_err(|e| {
-        RunError(format!(
-            "no usable anchor: {} {e} (give one with --anchor FILE)",
-            anchor_path.display()
-        ))
-    })?;
-    let mut memory = recorder.memory()?;
+    // The anchor is settled before anything is created or written (exit 2 leaves no trace).
     let trust = media::read_trust(&opts.media);
+    let anchor = match &opts.anchor_sha256 {
+        Some(pin) => pinned_anchor(&trust, pin)?,
+        None => {
+            let path = opts
+                .anchor
+                .clone()
+                .unwrap_or_else(|| opts.state_dir.join(crate::state::ANCHOR_FILE));
+            media::read_capped(&path, media::MAX_TRUST_FILE).map_err(|e| {
+                RunError(format!(
+                    "no usable anchor: {} {e} (give one with --anchor FILE)",
+                    path.display()
+                ))
+            })?
+        }
+    };
+    let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?;
+    let mut memory = recorder.memory()?;
     let media_reasons: Vec<Reason> = trust
         .problems
         .iter()
@@ -179,6 +188,25 @@ pub fn verify_media_with(
         report.problems.push(e);
     }
     Ok(report)
+}
+
+/// The media trust-root file whose SHA-256 is `pin`.
+fn pinned_anchor(trust: &media::MediaTrust, pin: &str) -> Result<Vec<u8>, RunError> {
+    let want = airlock_core::hex::decode::<32>(pin.as_bytes()).map_err(|_| {
+        RunError(format!(
+            "--anchor-sha256 {pin:?} is not 64 lowercase hex digits"
+        ))
+    })?;
+    trust
+        .roots
+        .iter()
+        .find(|c| airlock_core::digest::sha256(&c.bytes) == want)
+        .map(|c| c.bytes.clone())
+        .ok_or_else(|| {
+            RunError(format!(
+                "no trust-root file on the media has the pinned SHA-256 {pin}"
+            ))
+        })
 }
 
 /// Carries one decision's updates into the memory the next bundle of the run is judged by.

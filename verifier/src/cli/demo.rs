@@ -13,25 +13,37 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
         println!("demo anchor: {}", layout.anchor.display());
         return Ok(0);
     }
-    let tmp = std::env::temp_dir().join(format!("airlock-demo-{}-{}", std::process::id(), crate::timestamp::Timestamp::now().unix()));
+    let tmp = std::env::temp_dir().join(format!(
+        "airlock-demo-{}-{}",
+        std::process::id(),
+        crate::timestamp::Timestamp::now().unix()
+    ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let layout = crate::demo::prepare(&tmp)?;
     println!("Airlock demo in {}", tmp.display());
     println!("  test keys (TEST ONLY) in {}", layout.keys.display());
     println!("  anchor: {}", layout.anchor.display());
-    println!("  media:  {} (inbox: a good bundle and a tampered one)\n", layout.media.display());
+    println!(
+        "  media:  {} (inbox: a good bundle and a tampered one)\n",
+        layout.media.display()
+    );
     let state = tmp.join("state");
     let opts = VerifyOptions {
         media: layout.media.clone(),
         bundles: Vec::new(),
         anchor: Some(layout.anchor.clone()),
+        anchor_sha256: None,
         state_dir: state.clone(),
         write: WriteMode::Write,
     };
     let progress = output::ConsoleProgress::new();
     let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
     print!("{}", output::human_report(&report));
-    println!("\nReceipts are in {}, the evidence log in {}.", layout.media.join("receipts").display(), layout.media.join("evidence").display());
+    println!(
+        "\nReceipts are in {}, the evidence log in {}.",
+        layout.media.join("receipts").display(),
+        layout.media.join("evidence").display()
+    );
     println!(
         "Check them with:\n  airlock receipt verify {}/receipts/<file> --key {}\n  airlock evidence verify {} --key {}",
         layout.media.display(),
@@ -42,6 +54,11 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     // The demo is expected to promote one bundle and reject the other: that is success.
     let expected = report.problems.is_empty()
         && report.results.len() == 2
-        && report.results.iter().filter(|r| r.verdict == crate::verdict::Verdict::Promote).count() == 1;
+        && report
+            .results
+            .iter()
+            .filter(|r| r.verdict == crate::verdict::Verdict::Promote)
+            .count()
+            == 1;
     Ok(if expected { 0 } else { 1 })
 }

@@ -29,8 +29,11 @@ enum Command {
     /// Verify the bundles on a medium; write receipts and evidence back.
     Verify {
         /// The trust root trusted out of band (default: STATE/anchor.json).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "anchor_sha256")]
         anchor: Option<PathBuf>,
+        /// Trust the trust-root file on the media whose SHA-256 is this (lowercase hex).
+        #[arg(long, value_name = "HEX")]
+        anchor_sha256: Option<String>,
         /// The appliance's state directory (default: $AIRLOCK_STATE or /var/lib/airlock).
         #[arg(long)]
         state: Option<PathBuf>,
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Verify {
             anchor,
+            anchor_sha256,
             state,
             format,
             no_write,
@@ -105,6 +109,7 @@ pub fn main() -> ExitCode {
                 media,
                 bundles,
                 anchor,
+                anchor_sha256,
                 state_dir: state.unwrap_or_else(run::default_state_dir),
                 write: if no_write {
                     WriteMode::DryRun
