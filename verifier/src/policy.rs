@@ -461,6 +461,37 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         }
         floor = floor.max(Some(issued));
     }
+    // A bundle that could not be read to the end has no content to judge: its other findings
+    // would only be echoes of the truncation.
+    if scan
+        .reasons
+        .iter()
+        .any(|r| r.code == Code::BundleUnreadable)
+    {
+        reasons.dedup();
+        return Assessment {
+            verdict: Verdict::Reject,
+            reasons,
+            package: None,
+            version: None,
+            artifacts: Vec::new(),
+            signers: Vec::new(),
+            trust_root: DocumentRef {
+                version: root.as_ref().map(TrustedRoot::version),
+                sha256: root.as_ref().map(|r| hex(&r.root().file_sha256)),
+            },
+            revocations: DocumentRef {
+                version: None,
+                sha256: None,
+            },
+            provenance: None,
+            release_evidence_sha256: None,
+            updates: Updates {
+                clock_floor: floor,
+                ..Updates::default()
+            },
+        };
+    }
     // Checksums and release signature.
     let sums = check_checksums(scan, &mut reasons);
     let release = match (&root, meta(scan, "checksums.txt")) {
