@@ -4,4 +4,6 @@
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
 pub mod bundle;
+pub mod init;
 pub mod reason;
+pub mod run;
