@@ -119,9 +119,9 @@ fn show_screen(s: &Screen) {
 
 /// The whole run; returns after the verdict has been shown.
 fn appliance() {
-    let t0 = uptime();
     early_mounts();
     open_consoles();
+    let t0 = uptime();
     let cfg = cmdline::parse(&std::fs::read_to_string("/proc/cmdline").unwrap_or_default());
     if !cfg.debug {
         // Only emergencies from the kernel from here on: the console is the operator's.
@@ -139,7 +139,7 @@ fn appliance() {
     for u in &cfg.unknown {
         sayln(&format!("warning: ignoring unknown setting {u}"));
     }
-    load_modules();
+    load_modules(cfg.debug);
 
     let mut mounts = Mounts::default();
     let screen = match run_verification(cfg, &mut mounts) {
@@ -210,7 +210,7 @@ fn open_consoles() {
 
 /// Loads the modules the image lists, in order. A failure is a warning: a missing driver shows
 /// up later as a stick that is not found, with a message that says so.
-fn load_modules() {
+fn load_modules(debug: bool) {
     let Ok(list) = std::fs::read_to_string(MODULE_LIST) else {
         sayln(&format!("warning: {MODULE_LIST} missing: no kernel modules loaded"));
         return;
@@ -233,7 +233,10 @@ fn load_modules() {
             loaded += 1;
         } else {
             let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EEXIST) {
+            // EEXIST: already there. ENODEV: hardware-specific and the hardware is absent
+            // (crc32c-intel without SSE4.2), which is expected.
+            let expected = matches!(e.raw_os_error(), Some(libc::EEXIST | libc::ENODEV));
+            if !expected || debug {
                 sayln(&format!("warning: module {path}: {e}"));
             }
         }
@@ -391,7 +394,10 @@ impl Mounts {
         }
         let data = match f.kind {
             FsKind::Ext4 => Some("errors=remount-ro"),
-            FsKind::Fat | FsKind::Exfat => None,
+            // Debian's FAT default iocharset is "ascii" (nls_ascii, not in the image): name the
+            // character sets the image carries. UTF-8 names, Latin-1 case folding.
+            FsKind::Fat => Some("utf8,iocharset=iso8859-1,codepage=437,shortname=mixed"),
+            FsKind::Exfat => Some("iocharset=utf8"),
         };
         nix::mount::mount(Some(&f.dev), target, Some(f.kind.mount_type()), flags, data)?;
         self.mounted.push(target);
