@@ -158,7 +158,10 @@ fn appliance() {
     let mut screen = screen;
     let unmounted = mounts.release();
     match unmounted {
-        Ok(()) => screen.lines.push("It is safe to remove the media stick.".into()),
+        Ok(()) if mounts.media_mounted => {
+            screen.lines.push("It is safe to remove the media stick.".into())
+        }
+        Ok(()) => {}
         Err(e) => {
             screen.word = "ERROR";
             screen.lines.push(e);
@@ -383,6 +386,8 @@ struct Mounts {
     mounted: Vec<&'static str>,
     /// Whether anything may have been written to the media stick.
     media_written: bool,
+    /// Whether the media stick was mounted at all.
+    media_mounted: bool,
 }
 
 impl Mounts {
@@ -401,6 +406,7 @@ impl Mounts {
         };
         nix::mount::mount(Some(&f.dev), target, Some(f.kind.mount_type()), flags, data)?;
         self.mounted.push(target);
+        self.media_mounted |= target == MEDIA_MOUNT;
         Ok(())
     }
 
@@ -423,6 +429,15 @@ impl Mounts {
         }
         sync_all();
         if errors.is_empty() { Ok(()) } else { Err(errors.join(" ")) }
+    }
+}
+
+impl Drop for Mounts {
+    /// A panic between mounting and [`Mounts::release`] still syncs and unmounts.
+    fn drop(&mut self) {
+        if !self.mounted.is_empty() {
+            let _ = self.release();
+        }
     }
 }
 
