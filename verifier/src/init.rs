@@ -25,6 +25,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -380,6 +381,9 @@ fn explicit(dev: &Path, kinds: &[FsKind]) -> Result<Option<Found>, String> {
     }
 }
 
+/// Set when a device stopped answering: from then on nothing syncs or unmounts (it would hang).
+static STALLED: AtomicBool = AtomicBool::new(false);
+
 /// What is mounted, so that every path out unmounts it.
 #[derive(Default)]
 struct Mounts {
@@ -408,6 +412,12 @@ impl Mounts {
         self.mounted.push(target);
         self.media_mounted |= target == MEDIA_MOUNT;
         Ok(())
+    }
+
+    /// Forgets the mounts without touching them (a device stopped answering).
+    fn abandon(&mut self) {
+        self.mounted.clear();
+        self.media_mounted = false;
     }
 
     /// Syncs and unmounts everything, newest first.
@@ -442,7 +452,9 @@ impl Drop for Mounts {
 }
 
 fn sync_all() {
-    nix::unistd::sync();
+    if !STALLED.load(Ordering::SeqCst) {
+        nix::unistd::sync();
+    }
 }
 
 /// Whether the kernel says the block device is write-protected.
@@ -493,14 +505,36 @@ fn run_verification(cfg: &Config, mounts: &mut Mounts) -> Result<Screen, String>
         write,
     };
     sayln(&format!("[airlock] verifying at {:.1} s", uptime()));
-    let progress = ConsoleProgress::default();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run::verify_media(&opts, &progress)
-    }));
-    let report = match outcome {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(format!("Verification could not run: {e}")),
-        Err(_) => return Err("Verification stopped because of an internal error (shown above).".into()),
+    // The verification runs on its own thread so that a stick that stops answering (reads that
+    // never return) cannot hold the appliance forever: after `airlock.deadline` the run is
+    // abandoned and reported, and nothing more touches the devices.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("verify".into()).spawn(move || {
+        let progress = ConsoleProgress::default();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run::verify_media(&opts, &progress).map_err(|e| e.to_string())
+        }));
+        let _ = tx.send(outcome.map_err(|_| ()));
+    });
+    if let Err(e) = spawned {
+        return Err(format!("Cannot start the verification: {e}"));
+    }
+    let report = match rx.recv_timeout(cfg.deadline) {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Ok(Err(e))) => return Err(format!("Verification could not run: {e}")),
+        Ok(Err(())) => {
+            return Err("Verification stopped because of an internal error (shown above).".into())
+        }
+        Err(_) => {
+            STALLED.store(true, Ordering::SeqCst);
+            mounts.abandon();
+            return Err(format!(
+                "The media stick stopped responding: no result after {} s. Do not trust any \
+                 verdict from this run. Receipts already on the stick are complete (each file is \
+                 whole or absent). Try the stick in another port, or copy the bundles to a new stick.",
+                cfg.deadline.as_secs()
+            ));
+        }
     };
     Ok(verdict_screen(&report, notes, dry_run))
 }

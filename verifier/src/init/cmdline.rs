@@ -24,6 +24,9 @@ pub struct Config {
     pub halt: Halt,
     /// `airlock.wait=SECONDS`: how long to wait for the sticks to appear.
     pub wait: Duration,
+    /// `airlock.deadline=SECONDS`: longest the whole verification may take before the run is
+    /// abandoned as stalled (a stick whose reads never return).
+    pub deadline: Duration,
     /// `airlock.ascii`: draw the banner with `#` (consoles without the block glyph).
     pub ascii: bool,
     /// `airlock.debug`: leave kernel messages on the console.
@@ -39,6 +42,7 @@ impl Default for Config {
             state: None,
             halt: Halt::PowerOff,
             wait: Duration::from_secs(60),
+            deadline: Duration::from_secs(1800),
             ascii: false,
             debug: false,
             unknown: Vec::new(),
@@ -48,6 +52,8 @@ impl Default for Config {
 
 /// Longest accepted `airlock.wait`.
 const MAX_WAIT_SECS: u64 = 3600;
+/// Longest accepted `airlock.deadline` (a day).
+const MAX_DEADLINE_SECS: u64 = 86_400;
 
 /// Parses the kernel command line.
 pub fn parse(cmdline: &str) -> Config {
@@ -82,6 +88,13 @@ pub fn parse(cmdline: &str) -> Config {
                 }
                 _ => false,
             },
+            ("deadline", Some(v)) => match v.parse::<u64>() {
+                Ok(s) if (1..=MAX_DEADLINE_SECS).contains(&s) => {
+                    c.deadline = Duration::from_secs(s);
+                    true
+                }
+                _ => false,
+            },
             ("ascii", None | Some("1")) => {
                 c.ascii = true;
                 true
@@ -112,21 +125,22 @@ mod tests {
     fn every_setting() {
         let c = parse(
             "quiet airlock.media=/dev/vdb airlock.state=/dev/vdc airlock.halt=wait \
-             airlock.wait=5 airlock.ascii airlock.debug=1",
+             airlock.wait=5 airlock.deadline=90 airlock.ascii airlock.debug=1",
         );
         assert_eq!(c.media, Some(PathBuf::from("/dev/vdb")));
         assert_eq!(c.state, Some(PathBuf::from("/dev/vdc")));
         assert_eq!(c.halt, Halt::WaitForKey);
         assert_eq!(c.wait, Duration::from_secs(5));
+        assert_eq!(c.deadline, Duration::from_secs(90));
         assert!(c.ascii && c.debug && c.unknown.is_empty());
     }
 
     #[test]
     fn nonsense_is_reported_not_obeyed() {
-        let c = parse("airlock.media=sdb1 airlock.halt=explode airlock.wait=-1 airlock.wait=99999 airlock.x");
+        let c = parse("airlock.media=sdb1 airlock.halt=explode airlock.wait=-1 airlock.wait=99999 airlock.deadline=0 airlock.x");
         assert_eq!(c.media, None);
         assert_eq!(c.halt, Halt::PowerOff);
         assert_eq!(c.wait, Duration::from_secs(60));
-        assert_eq!(c.unknown.len(), 5);
+        assert_eq!(c.unknown.len(), 6);
     }
 }
