@@ -75,6 +75,48 @@ except Exception as e:
 '
 }
 
+# ---------------------------------------------------------------------------------------------
+# Checks after a boot: LOG MEDIA_IMAGE STATE_IMAGE LABEL. Uses $mode (full|plumbing), $expected
+# (the CLI's JSON verdicts), $w (work dir), $accel and $elapsed.
+check_run() {
+    local log=$1 media=$2 state=$3 what=$4 ok=1 why=()
+    grep -q 'reboot: Power down' "$log" || { ok=0; why+=("did not power off"); }
+    grep -q 'internal error' "$log" && { ok=0; why+=("internal error on the console"); }
+    fsck.fat -n "$media" >"$w/fsck.fat.log" 2>&1 || { ok=0; why+=("media FAT not clean: $(tail -1 "$w/fsck.fat.log")"); }
+    grep -qi 'dirty bit' "$w/fsck.fat.log" && { ok=0; why+=("media left mounted (dirty bit)"); }
+    e2fsck -fn "$state" >"$w/e2fsck.log" 2>&1 || { ok=0; why+=("state ext4 not clean"); }
+    if [ $mode = plumbing ]; then
+        grep -q "holds no bundles" "$log" || { ok=0; why+=("no 'no bundles' message"); }
+        [ -z "$(fat_ls "$media" receipts)" ] || { ok=0; why+=("receipts written for an empty inbox"); }
+    else
+        local n_promote=0 n_reject=0 bundle verdict base got receipts lines
+        receipts=$(fat_ls "$media" receipts)
+        while read -r bundle verdict; do
+            base=${bundle##*/}
+            [ "$verdict" = promote ] && n_promote=$((n_promote + 1)) || n_reject=$((n_reject + 1))
+            if ! grep -qx "$base.$verdict.receipt.json" <<<"$receipts"; then
+                ok=0; why+=("no $verdict receipt for $bundle (have: $(echo $receipts))"); continue
+            fi
+            got=$(receipt_payload "$media" "receipts/$base.$verdict.receipt.json" \
+                | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["verdict"], p["bundle"]["file"])' 2>/dev/null)
+            [ "$got" = "$verdict $bundle" ] || { ok=0; why+=("receipt for $bundle says '$got'"); }
+            grep -q "$(echo "$verdict" | tr a-z A-Z) *$bundle" "$log" || { ok=0; why+=("console does not show $verdict for $bundle"); }
+        done < <(python3 -c 'import json,sys
+for r in json.load(open(sys.argv[1]))["results"]: print(r["bundle"], r["verdict"])' "$expected")
+        [ $n_promote -ge 1 ] && [ $n_reject -ge 1 ] || { ok=0; why+=("fixture should hold a good and a tampered bundle ($n_promote promote, $n_reject reject)"); }
+        lines=$(mtype -i "$media" ::/evidence/airlock-evidence.jsonl 2>/dev/null | grep -c '"seq"')
+        [ "$lines" = $((n_promote + n_reject)) ] || { ok=0; why+=("evidence log has $lines records"); }
+    fi
+    local t
+    t=$(sed -n 's/.*verdict shown at \([0-9.]*\) s after power-on.*/\1/p' "$log" | head -1)
+    if [ $ok = 1 ]; then
+        pass "$what (verdict at ${t:-?} s kernel uptime, ${elapsed}s wall, $accel)"
+    else
+        fail "$what: ${why[*]}"
+        note "last console lines:"; tail -15 "$log" | sed 's/^/      | /'
+    fi
+}
+
 summary() { # NAME
     echo "$1: $passed passed, $failed failed"
     local f
