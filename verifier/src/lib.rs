@@ -11,6 +11,8 @@ pub mod cli;
 pub mod demo;
 pub mod document;
 pub mod evidence;
+#[cfg(target_os = "linux")]
+pub mod init;
 pub mod json;
 pub mod keys;
 pub mod media;

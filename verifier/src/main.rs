@@ -1,5 +1,11 @@
-//! The `airlock` binary. As PID 1 on the appliance it runs the boot flow; otherwise the CLI.
+//! The `airlock` binary. As PID 1 of the appliance (started as `/init`) it runs the boot flow;
+//! otherwise the command line.
 
 fn main() -> std::process::ExitCode {
+    // The `/init` check keeps a container that runs `airlock` as its entrypoint from acting as
+    // the appliance.
+    if std::process::id() == 1 && std::env::args_os().next().is_some_and(|a| a == "/init") {
+        airlock::init::main_as_init();
+    }
     airlock::cli::main()
 }

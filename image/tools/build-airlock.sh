@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the static airlock binary (x86_64-unknown-linux-musl) exactly as the image uses it and
+# prints its path. Shared by image/build and the tests so both use one cargo configuration (a
+# different RUSTFLAGS would make cargo rebuild everything each time).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+repo=$(dirname "$here")
+MUSL=x86_64-unknown-linux-musl
+command -v cargo >/dev/null || { echo "build-airlock: cargo not found" >&2; exit 1; }
+rustup target list --installed 2>/dev/null | grep -qx "$MUSL" || rustup target add "$MUSL" >&2
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+# Paths are remapped so the binary does not depend on where the checkout or cargo home live.
+RUSTFLAGS="--remap-path-prefix=$repo=/airlock --remap-path-prefix=$cargo_home=/cargo" \
+    cargo build --quiet --release --locked --target "$MUSL" -p airlock --manifest-path "$repo/Cargo.toml" >&2
+echo "${CARGO_TARGET_DIR:-$repo/target}/$MUSL/release/airlock"
