@@ -586,3 +586,33 @@ fn inflate_member(up: Upstream, mut pool: Pool, tx: SyncSender<Msg>) {
     };
     let _ = tx.send(msg);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// #8: a source that never delivers (a stalled stick) ends at the deadline, not never.
+    #[test]
+    fn stalled_input_ends_at_the_deadline() {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(1);
+        let (give_back, _returned) = mpsc::channel();
+        let mut up = Upstream::new(rx, give_back);
+        let start = Instant::now();
+        let result = up.fill(Some(start + Duration::from_millis(200)));
+        assert!(matches!(result, Err(Pull::Deadline)));
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(200) && waited < Duration::from_secs(5));
+        drop(tx);
+    }
+
+    /// Buffers are recycled: a long stream never owns more than `MAX_BUFFERS` of them.
+    #[test]
+    fn pool_recycles_buffers() {
+        let (mut pool, give_back) = Pool::new();
+        for _ in 0..100 {
+            let c = Arc::new(pool.take());
+            give_back.send(c).ok();
+        }
+        assert!(pool.owned <= MAX_BUFFERS);
+    }
+}
