@@ -253,55 +253,65 @@ fn run_ok(cmd: &mut Command) -> Res<()> {
     }
 }
 
-/// Best of `n` wall-clock runs of a shell command, in seconds.
-fn time_shell(script: &str, n: usize) -> Res<f64> {
-    let mut best = f64::INFINITY;
-    for _ in 0..n {
-        let start = Instant::now();
-        let st = Command::new("sh")
-            .args(["-c", script])
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|e| e.to_string())?;
-        let t = start.elapsed().as_secs_f64();
-        if !st.success() {
-            return Err(format!("{script} failed"));
-        }
-        best = best.min(t);
+/// One run of a shell command under `/usr/bin/time`: (wall seconds, CPU seconds = user + system
+/// of every process of the pipeline, stdout).
+fn timed(script: &str) -> Res<(f64, f64, String)> {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "@@time %e %U %S", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("/usr/bin/time (apt-get install time): {e}"))?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("{script} failed: {err}"));
     }
-    Ok(best)
+    let line = err
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("@@time "))
+        .ok_or_else(|| format!("no timing from /usr/bin/time: {err}"))?;
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    match v[..] {
+        [wall, user, sys] => Ok((
+            wall,
+            user + sys,
+            String::from_utf8_lossy(&out.stdout).into(),
+        )),
+        _ => Err(format!("bad timing line {line:?}")),
+    }
 }
 
-/// Best of `n` runs of `bench-verify scan FILE` in a child process; returns (secs, peak RSS KiB).
-fn time_scan(file: &Path, n: usize) -> Res<(f64, u64)> {
-    let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut best = (f64::INFINITY, 0);
+/// Best (by wall time) of `n` runs: (wall, cpu, stdout).
+fn best_of(script: &str, n: usize) -> Res<(f64, f64, String)> {
+    let mut best: Option<(f64, f64, String)> = None;
     for _ in 0..n {
-        let start = Instant::now();
-        let out = Command::new(&me)
-            .arg("scan")
-            .arg(file)
-            .output()
-            .map_err(|e| e.to_string())?;
-        let t = start.elapsed().as_secs_f64();
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        if !out.status.success() || !text.contains("reasons= ") {
-            return Err(format!(
-                "scan of {} did not come out clean: {text}{}",
-                file.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let hwm = text
-            .split_whitespace()
-            .find_map(|f| f.strip_prefix("hwm_after_kib="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        if t < best.0 {
-            best = (t, hwm);
+        let r = timed(script)?;
+        if best.as_ref().is_none_or(|b| r.0 < b.0) {
+            best = Some(r);
         }
     }
-    Ok(best)
+    best.ok_or_else(|| "no runs".into())
+}
+
+/// Best of `n` runs of `bench-verify scan FILE` in a child process: (wall, cpu, peak RSS KiB).
+fn time_scan(file: &Path, n: usize) -> Res<(f64, f64, u64)> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let (wall, cpu, text) = best_of(&format!("'{}' scan '{}'", me.display(), file.display()), n)?;
+    if !text.contains("reasons= ") {
+        return Err(format!(
+            "scan of {} did not come out clean: {text}",
+            file.display()
+        ));
+    }
+    let hwm = text
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("hwm_after_kib="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((wall, cpu, hwm))
 }
 
 fn bench(args: &[String]) -> Res<()> {
@@ -316,65 +326,76 @@ fn bench(args: &[String]) -> Res<()> {
     let tar_len = fs::metadata(&tar).map_err(|e| e.to_string())?.len();
     let tgz_len = fs::metadata(&tgz).map_err(|e| e.to_string())?.len();
     // Warm the page cache so that every contender reads from memory.
-    time_shell(
-        &format!("cat '{}' '{}' > /dev/null", tar.display(), tgz.display()),
-        1,
-    )?;
+    timed(&format!(
+        "cat '{}' '{}' > /dev/null",
+        tar.display(),
+        tgz.display()
+    ))?;
     let n = 3;
     let q = |p: &Path| format!("'{}'", p.display());
     let mb = |bytes: u64, secs: f64| bytes as f64 / 1e6 / secs;
-    let (scan_tar, rss_tar) = time_scan(&tar, n)?;
-    let (scan_tgz, rss_tgz) = time_scan(&tgz, n)?;
-    let openssl_tar = time_shell(&format!("openssl sha256 {}", q(&tar)), n)?;
-    let sha256sum_tar = time_shell(&format!("sha256sum {}", q(&tar)), n)?;
-    let gzip_pipe = time_shell(&format!("gzip -dc {} | sha256sum", q(&tgz)), n)?;
-    let openssl_tgz = time_shell(&format!("openssl sha256 {}", q(&tgz)), n)?;
+    let scan_tar = time_scan(&tar, n)?;
+    let scan_tgz = time_scan(&tgz, n)?;
+    let openssl_tar = best_of(&format!("openssl sha256 {}", q(&tar)), n)?;
+    let sha256sum_tar = best_of(&format!("sha256sum {}", q(&tar)), n)?;
+    let gzip_pipe = best_of(&format!("gzip -dc {} | sha256sum", q(&tgz)), n)?;
+    let openssl_tgz = best_of(&format!("openssl sha256 {}", q(&tgz)), n)?;
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "bundle: {size_mib} MiB of content; .tar {tar_len} bytes, .tar.gz {tgz_len} bytes (ratio {:.2})",
-        tgz_len as f64 / tar_len as f64
+        "bundle: {size_mib} MiB of content; .tar {tar_len} bytes, .tar.gz {tgz_len} bytes (ratio {:.2}); {} cores; load average {}",
+        tgz_len as f64 / tar_len as f64,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
-    println!("best of {n} warm-cache runs; MB/s = uncompressed tar bytes / second");
-    println!("| what | seconds | MB/s (tar bytes) | vs baseline | peak RSS |");
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    let row = |what: &str, secs: f64, base: f64, rss: Option<u64>| {
+    println!("best of {n} warm-cache runs; MB/s = uncompressed tar bytes per wall-clock second; CPU = user + system seconds of all processes");
+    println!("| what | wall s | MB/s | vs baseline (wall) | CPU s | peak RSS |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let row = |what: &str, (wall, cpu): (f64, f64), base: f64, rss: Option<u64>| {
         println!(
-            "| {what} | {secs:.3} | {:.0} | {:.2}x | {} |",
-            mb(tar_len, secs),
-            base / secs,
+            "| {what} | {wall:.3} | {:.0} | {:.2}x | {cpu:.2} | {} |",
+            mb(tar_len, wall),
+            base / wall,
             rss.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
                 .unwrap_or_else(|| "-".into())
         );
     };
+    let base = openssl_tar.0;
     row(
         "`openssl sha256 bundle.tar` (baseline for .tar)",
-        openssl_tar,
-        openssl_tar,
+        (openssl_tar.0, openssl_tar.1),
+        base,
         None,
     );
-    row("`sha256sum bundle.tar`", sha256sum_tar, openssl_tar, None);
     row(
-        "airlock scan bundle.tar",
-        scan_tar,
-        openssl_tar,
-        Some(rss_tar),
+        "`sha256sum bundle.tar`",
+        (sha256sum_tar.0, sha256sum_tar.1),
+        base,
+        None,
     );
     row(
-        "`gzip -dc bundle.tar.gz | sha256sum` (baseline for .tar.gz)",
-        gzip_pipe,
-        gzip_pipe,
+        "airlock scan bundle.tar",
+        (scan_tar.0, scan_tar.1),
+        base,
+        Some(scan_tar.2),
+    );
+    let base = gzip_pipe.0;
+    row(
+        "`gzip -dc bundle.tar.gz \\| sha256sum` (baseline for .tar.gz)",
+        (gzip_pipe.0, gzip_pipe.1),
+        base,
         None,
     );
     row(
         "`openssl sha256 bundle.tar.gz` (compressed bytes only)",
-        openssl_tgz,
-        gzip_pipe,
+        (openssl_tgz.0, openssl_tgz.1),
+        base,
         None,
     );
     row(
         "airlock scan bundle.tar.gz",
-        scan_tgz,
-        gzip_pipe,
-        Some(rss_tgz),
+        (scan_tgz.0, scan_tgz.1),
+        base,
+        Some(scan_tgz.2),
     );
     Ok(())
 }

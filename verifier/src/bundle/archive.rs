@@ -468,7 +468,8 @@ impl Walker<'_> {
                 ),
             ));
         }
-        let mut data = Vec::with_capacity(usize::try_from(header.size).unwrap_or(0));
+        // Grown as bytes arrive: a lying size cannot reserve memory up front.
+        let mut data = Vec::with_capacity(usize::try_from(header.size).unwrap_or(0).min(1 << 16));
         let got = input.feed(header.size, problems, &mut |s| data.extend_from_slice(s))?;
         if got < header.size {
             return Err(truncated(problems, &format!("the {what} at byte {at}")));

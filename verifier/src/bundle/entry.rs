@@ -322,3 +322,17 @@ mod tests {
             .unwrap_or(false));
     }
 }
+
+#[cfg(test)]
+mod shown_tests {
+    use super::Shown;
+
+    #[test]
+    fn messages_escape_what_could_rewrite_a_console() {
+        let s = Shown("a\u{1b}[2J\u{202e}b\n".as_bytes()).to_string();
+        assert!(!s.contains('\u{1b}') && !s.contains('\n'), "{s}");
+        assert!(!s.contains('\u{202e}'), "bidi override shown raw: {s}");
+        let long = Shown(&[b'x'; 1000]).to_string();
+        assert!(long.chars().count() < 200);
+    }
+}

@@ -1,22 +1,28 @@
 //! The pipeline that moves bundle bytes between threads.
 //!
 //! ```text
-//!  .tar:     [read thread] ──chunks──▶ [scan thread: tar walk, entry SHA-256]
-//!            read(2) + whole-file SHA-256
+//!  .tar:     [read] ──▶ [hash] ──▶ [scan thread: tar walk, entry SHA-256]
+//!            read(2)     whole-file SHA-256
 //!
-//!  .tar.gz:  [read thread] ──chunks──▶ [inflate thread] ──chunks──▶ [scan thread]
-//!            read(2) + whole-file SHA-256   gzip member + trailer   tar walk, entry SHA-256
+//!  .tar.gz:  [read] ──▶ [hash] ──▶ [inflate] ──▶ [scan thread]
+//!            read(2)     whole-file  gzip member,  tar walk, entry SHA-256
+//!                        SHA-256     trailer
 //! ```
 //!
-//! A chunk is a fixed-size buffer shared read-only (`Arc`) between the stage that filled it and the
-//! stage that consumes it, so the whole-file hash (on the read thread) and the entry hashes (on the
-//! scan thread) run on different cores over the same bytes, without copying them. Consumers hand
-//! chunks back through a recycle channel; channels are bounded, so at most a few chunks exist per
-//! stage whatever the size or compression ratio of the bundle: memory stays flat.
+//! A chunk is a fixed-size buffer shared read-only (`Arc`) by the stages, so the whole-file hash
+//! (hash thread) and the entry hashes (scan thread) run on different cores over the same bytes,
+//! without copying them; the read thread only reads (on a stick it mostly waits for the device).
+//! Three busy threads on two cores balance better than two: reading plus one hash on one thread
+//! would leave the other core idle part of the time. Consumers hand chunks back through a recycle
+//! channel; channels are bounded, so at most a few chunks exist per stage whatever the size or
+//! compression ratio of the bundle: memory stays flat. Each stage passes a chunk on before working
+//! on it and drops its own reference before it can receive the next one, so the last stage's
+//! reference is always the last and recycling never fails.
 //!
-//! The read thread always reads the file to its end (the receipt binds the SHA-256 of the file as
-//! stored), even when a later stage stopped early; only an abandoned scan (deadline) stops it. It
-//! may stay blocked in `read(2)` on a stalled device: nobody joins it.
+//! The read and hash threads always go on to the end of the file (the receipt binds the SHA-256
+//! of the file as stored), even when a later stage stopped early; only an abandoned scan
+//! (deadline) stops them. The read thread may stay blocked in `read(2)` on a stalled device:
+//! nobody joins it.
 
 use crate::reason::{Code, Reason};
 use airlock_core::digest::{Sha256, Sha256Digest};
@@ -274,23 +280,31 @@ impl Drop for Source {
     }
 }
 
-/// Starts the read thread on `path`; the returned upstream carries the file's bytes.
+/// Starts the read and hash threads on `path`; the returned upstream carries the file's bytes.
 pub(crate) fn start(path: &Path) -> Result<(Source, Upstream), Reason> {
     let shared = Arc::new(Shared::default());
+    let (raw_tx, raw_rx) = mpsc::sync_channel(DEPTH);
     let (tx, rx) = mpsc::sync_channel(DEPTH);
     let (done_tx, done_rx) = mpsc::sync_channel(1);
     let (pool, give_back) = Pool::new();
+    let no_thread = |e: io::Error| {
+        Reason::new(
+            Code::BundleUnreadable,
+            format!("The bundle could not be read: no thread to read it ({e})."),
+        )
+    };
+    let hasher_give_back = give_back.clone();
+    std::thread::Builder::new()
+        .name("airlock-hash".into())
+        .spawn(move || hash_file(raw_rx, hasher_give_back, tx, done_tx))
+        .map_err(no_thread)?;
     let path = path.to_path_buf();
     let thread_shared = Arc::clone(&shared);
+    // If this fails, `raw_tx` is dropped and the hash thread ends at once.
     std::thread::Builder::new()
         .name("airlock-read".into())
-        .spawn(move || read_file(&path, &thread_shared, pool, tx, done_tx))
-        .map_err(|e| {
-            Reason::new(
-                Code::BundleUnreadable,
-                format!("The bundle could not be read: no thread to read it ({e})."),
-            )
-        })?;
+        .spawn(move || read_file(&path, &thread_shared, pool, raw_tx))
+        .map_err(no_thread)?;
     Ok((
         Source {
             shared,
@@ -396,89 +410,104 @@ fn open(path: &Path) -> Result<(File, u64), Reason> {
     Ok((file, meta.len()))
 }
 
-/// The read thread: reads the file to its end in chunks, sends each chunk down while the
-/// consumer wants them, and hashes every byte.
-fn read_file(
-    path: &Path,
-    shared: &Shared,
-    mut pool: Pool,
-    tx: SyncSender<Msg>,
-    done: SyncSender<WholeFile>,
-) {
+/// The read thread: reads the file to its end in chunks and passes them to the hash thread.
+/// Only reading happens here (on a stick, this thread waits on the device; on a cached file it
+/// copies), so that the whole-file hash and the entry hashes can take the two cores.
+fn read_file(path: &Path, shared: &Shared, mut pool: Pool, tx: SyncSender<Msg>) {
     let (mut file, total) = match open(path) {
         Ok(f) => f,
         Err(reason) => {
-            let _ = tx.send(Msg::Fail(reason.clone()));
-            let _ = done.send(WholeFile {
-                digest: None,
-                size: 0,
-                error: Some(reason),
-            });
+            let _ = tx.send(Msg::Fail(reason));
             return;
         }
     };
     shared.total.store(total, Ordering::Relaxed);
-    let mut hasher = Sha256::new();
     let mut size = 0u64;
-    let mut downstream = Some(tx);
-    let mut spare: Option<Chunk> = None;
     loop {
         if shared.abandon.load(Ordering::Relaxed) {
             return;
         }
-        let mut chunk = match (&downstream, spare.take()) {
-            (None, Some(c)) => c,
-            (None, None) => Chunk::new(),
-            (Some(_), _) => pool.take(),
-        };
-        chunk.len = 0;
+        let mut chunk = pool.take();
         if let Err(e) = chunk.fill_from(&mut file) {
             let reason = unreadable(
                 path,
                 format_args!("could not be read after {size} bytes: {e}"),
             );
-            if let Some(tx) = &downstream {
-                let _ = tx.send(Msg::Fail(reason.clone()));
-            }
-            let _ = done.send(WholeFile {
-                digest: None,
-                size,
-                error: Some(reason),
-            });
+            let _ = tx.send(Msg::Fail(reason));
             return;
         }
         let last = !chunk.is_full();
         size = size.saturating_add(chunk.bytes().len() as u64);
         shared.read.store(size, Ordering::Relaxed);
-        if !chunk.bytes().is_empty() {
-            match &downstream {
-                Some(tx) => {
-                    let chunk = Arc::new(chunk);
-                    if tx.send(Msg::Data(Arc::clone(&chunk))).is_err() {
-                        // The scan stopped; go on hashing alone.
-                        downstream = None;
-                    }
-                    hasher.update(chunk.bytes());
-                    spare = Arc::try_unwrap(chunk).ok();
-                }
-                None => {
-                    hasher.update(chunk.bytes());
-                    spare = Some(chunk);
-                }
-            }
+        if !chunk.bytes().is_empty() && tx.send(Msg::Data(Arc::new(chunk))).is_err() {
+            return;
         }
         if last {
             break;
         }
     }
-    if let Some(tx) = downstream {
-        let _ = tx.send(Msg::End);
+    let _ = tx.send(Msg::End);
+}
+
+/// The hash thread: hashes every byte of the file, passing each chunk on first (so the next
+/// stage works on it at the same time) while the next stage wants them. When the next stage has
+/// stopped, it hashes alone, to the end of the file.
+fn hash_file(
+    rx: Receiver<Msg>,
+    give_back: Sender<Arc<Chunk>>,
+    tx: SyncSender<Msg>,
+    done: SyncSender<WholeFile>,
+) {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut downstream = Some(tx);
+    loop {
+        let msg = rx.recv().unwrap_or_else(|_| {
+            Msg::Fail(Reason::new(
+                Code::BundleUnreadable,
+                "The bundle could not be read to its end (the reader thread stopped).",
+            ))
+        });
+        match msg {
+            Msg::Data(chunk) => {
+                if let Some(next) = &downstream {
+                    if next.send(Msg::Data(Arc::clone(&chunk))).is_err() {
+                        downstream = None;
+                    }
+                }
+                hasher.update(chunk.bytes());
+                size = size.saturating_add(chunk.bytes().len() as u64);
+                if downstream.is_none() {
+                    // Nobody else will give it back.
+                    let _ = give_back.send(chunk);
+                }
+                // Otherwise dropped here, before the next stage can be done with it: the next
+                // stage's copy is then the last, and recycling it always succeeds.
+            }
+            Msg::End => {
+                if let Some(next) = downstream {
+                    let _ = next.send(Msg::End);
+                }
+                let _ = done.send(WholeFile {
+                    digest: Some(hasher.finalize()),
+                    size,
+                    error: None,
+                });
+                return;
+            }
+            Msg::Fail(reason) => {
+                if let Some(next) = downstream {
+                    let _ = next.send(Msg::Fail(reason.clone()));
+                }
+                let _ = done.send(WholeFile {
+                    digest: None,
+                    size,
+                    error: Some(reason),
+                });
+                return;
+            }
+        }
     }
-    let _ = done.send(WholeFile {
-        digest: Some(hasher.finalize()),
-        size,
-        error: None,
-    });
 }
 
 /// `BufRead` over an upstream, for the gzip decoder (no deadline: the scan thread has it).
@@ -585,4 +614,34 @@ fn inflate_member(up: Upstream, mut pool: Pool, tx: SyncSender<Msg>) {
         Err(e) => Msg::Fail(gzip_failure(&mut reader, &e, produced)),
     };
     let _ = tx.send(msg);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// #8: a source that never delivers (a stalled stick) ends at the deadline, not never.
+    #[test]
+    fn stalled_input_ends_at_the_deadline() {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(1);
+        let (give_back, _returned) = mpsc::channel();
+        let mut up = Upstream::new(rx, give_back);
+        let start = Instant::now();
+        let result = up.fill(Some(start + Duration::from_millis(200)));
+        assert!(matches!(result, Err(Pull::Deadline)));
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(200) && waited < Duration::from_secs(5));
+        drop(tx);
+    }
+
+    /// Buffers are recycled: a long stream never owns more than `MAX_BUFFERS` of them.
+    #[test]
+    fn pool_recycles_buffers() {
+        let (mut pool, give_back) = Pool::new();
+        for _ in 0..100 {
+            let c = Arc::new(pool.take());
+            give_back.send(c).ok();
+        }
+        assert!(pool.owned <= MAX_BUFFERS);
+    }
 }
