@@ -142,7 +142,7 @@ impl Storage for RealStorage {
     }
 
     fn rename_noreplace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
             use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
             match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
@@ -150,6 +150,39 @@ impl Storage for RealStorage {
                 // The file system or kernel does not support the flag: fall back below.
                 Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOSYS) => {}
                 Err(e) => return Err(errno(e)),
+            }
+        }
+        #[cfg(all(target_os = "linux", target_env = "musl"))]
+        {
+            // musl has no renameat2 wrapper (nix gates it to glibc), and the appliance's media is
+            // vfat, where the link-based fallback cannot work: make the system call directly.
+            use std::os::unix::ffi::OsStrExt;
+            let c = |p: &Path| {
+                std::ffi::CString::new(p.as_os_str().as_bytes())
+                    .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+            };
+            let (f, t) = (c(from)?, c(to)?);
+            // SAFETY: both pointers are valid NUL-terminated strings that outlive the call; the
+            // call takes no other memory.
+            let rc = unsafe {
+                nix::libc::syscall(
+                    nix::libc::SYS_renameat2,
+                    nix::libc::AT_FDCWD,
+                    f.as_ptr(),
+                    nix::libc::AT_FDCWD,
+                    t.as_ptr(),
+                    nix::libc::RENAME_NOREPLACE,
+                )
+            };
+            if rc == 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if !matches!(
+                e.raw_os_error(),
+                Some(nix::libc::EINVAL | nix::libc::ENOSYS)
+            ) {
+                return Err(e);
             }
         }
         rename_noreplace_fallback(from, to)
