@@ -551,3 +551,66 @@ pub fn airlock_bin() -> PathBuf {
     })
     .clone()
 }
+
+/// A [`airlock::atomic::Storage`] on which everything under `ro` is a read-only file system:
+/// every operation that would change something there fails with EROFS; the rest is real.
+pub struct ReadOnlyUnder(pub PathBuf);
+
+pub const EROFS: i32 = 30;
+
+impl ReadOnlyUnder {
+    fn gate(&self, p: &Path) -> std::io::Result<()> {
+        if p.starts_with(&self.0) {
+            Err(std::io::Error::from_raw_os_error(EROFS))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl airlock::atomic::Storage for ReadOnlyUnder {
+    fn create_new(
+        &self,
+        path: &Path,
+        mode: u32,
+    ) -> std::io::Result<Box<dyn airlock::atomic::WriteFile>> {
+        self.gate(path)?;
+        airlock::atomic::RealStorage.create_new(path, mode)
+    }
+    fn open_append(
+        &self,
+        path: &Path,
+        mode: u32,
+    ) -> std::io::Result<(Box<dyn airlock::atomic::WriteFile>, bool)> {
+        self.gate(path)?;
+        airlock::atomic::RealStorage.open_append(path, mode)
+    }
+    fn rename_noreplace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.gate(from)?;
+        self.gate(to)?;
+        airlock::atomic::RealStorage.rename_noreplace(from, to)
+    }
+    fn rename_replace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.gate(from)?;
+        self.gate(to)?;
+        airlock::atomic::RealStorage.rename_replace(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        airlock::atomic::RealStorage.sync_dir(dir)
+    }
+    fn create_dir(&self, path: &Path, mode: u32) -> std::io::Result<()> {
+        self.gate(path)?;
+        airlock::atomic::RealStorage.create_dir(path, mode)
+    }
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        self.gate(path)?;
+        airlock::atomic::RealStorage.remove_file(path)
+    }
+    fn truncate(&self, path: &Path, len: u64) -> std::io::Result<()> {
+        self.gate(path)?;
+        airlock::atomic::RealStorage.truncate(path, len)
+    }
+    fn sync_filesystem(&self, path: &Path) -> std::io::Result<()> {
+        airlock::atomic::RealStorage.sync_filesystem(path)
+    }
+}
