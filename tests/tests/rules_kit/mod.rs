@@ -520,3 +520,26 @@ macro_rules! rule {
         }
     };
 }
+
+/// Whether an external tool can run. Missing: a failure under CI (env CI set), else a skip.
+pub fn require_tool(cmd: &str, args: &[&str]) -> bool {
+    let ok = std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "required tool `{cmd} {}` is not available (CI is set: failing, not skipping)",
+            args.join(" ")
+        );
+        eprintln!("SKIP: `{cmd} {}` is not available", args.join(" "));
+    }
+    ok
+}
+
+/// `tests/interop`.
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
+}
