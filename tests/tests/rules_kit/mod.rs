@@ -502,6 +502,7 @@ pub fn expect_promote(case: &str, a: &Assessment) {
 
 /// One test per rule: `rule!(name, |b| mutation, [Code::…])` builds the good release, applies
 /// the mutation to its files and requires exactly those codes.
+#[allow(unused_macros)]
 macro_rules! rule {
     ($name:ident, |$b:ident| $mutation:expr, [$($code:ident),* $(,)?]) => {
         #[test]
