@@ -22,11 +22,20 @@ fn good_release_promotes() {
     expect_promote("good tar", &assess_scan(&scan_file(&p), &kit.anchor));
 }
 
-rule!(evidence_missing, |b| b.remove(EVIDENCE).reseal(), [EvidenceMismatch]);
+rule!(
+    evidence_missing,
+    |b| b.remove(EVIDENCE).reseal(),
+    [EvidenceMismatch]
+);
 
 rule!(
     evidence_not_json,
-    |b| b.set(EVIDENCE, b"{\"_type\": \"cavra-release-evidence\",".to_vec()).reseal(),
+    |b| b
+        .set(
+            EVIDENCE,
+            b"{\"_type\": \"cavra-release-evidence\",".to_vec()
+        )
+        .reseal(),
     [EvidenceMismatch]
 );
 
@@ -93,7 +102,9 @@ rule!(
 
 rule!(
     evidence_version_not_semver_two_parts,
-    |b| b.edit_json(EVIDENCE, |v| v["version"] = "v0.1".into()).reseal(),
+    |b| b
+        .edit_json(EVIDENCE, |v| v["version"] = "v0.1".into())
+        .reseal(),
     [EvidenceMismatch]
 );
 
@@ -107,7 +118,9 @@ rule!(
 
 rule!(
     evidence_version_is_a_number,
-    |b| b.edit_json(EVIDENCE, |v| v["version"] = json!(1.0)).reseal(),
+    |b| b
+        .edit_json(EVIDENCE, |v| v["version"] = json!(1.0))
+        .reseal(),
     [EvidenceMismatch]
 );
 
@@ -193,9 +206,10 @@ rule!(
         let d = airlock::keys::hex(&airlock_core::digest::sha256(b.get(SIGNING_OPS)));
         let n = b.get(SIGNING_OPS).len();
         b.edit_json(EVIDENCE, |v| {
-            v["artifacts"].as_array_mut().unwrap().push(
-                json!({"name": SIGNING_OPS, "sha256": d, "size": n}),
-            );
+            v["artifacts"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": SIGNING_OPS, "sha256": d, "size": n}));
         })
         .reseal()
     },
@@ -205,7 +219,8 @@ rule!(
 rule!(
     evidence_artifact_digest_wrong,
     |b| b
-        .edit_json(EVIDENCE, |v| v["artifacts"][1]["sha256"] = "ab".repeat(32).into())
+        .edit_json(EVIDENCE, |v| v["artifacts"][1]["sha256"] =
+            "ab".repeat(32).into())
         .reseal(),
     [EvidenceMismatch]
 );
@@ -236,19 +251,35 @@ rule!(
 fn odd_size(b: &mut Bundle<'_>, literal: &str) {
     let text = String::from_utf8(b.get(EVIDENCE).to_vec()).unwrap();
     let size = b.json(EVIDENCE)["artifacts"][0]["size"].as_u64().unwrap();
-    let odd = text.replacen(&format!("\"size\": {size}"), &format!("\"size\": {literal}"), 1);
+    let odd = text.replacen(
+        &format!("\"size\": {size}"),
+        &format!("\"size\": {literal}"),
+        1,
+    );
     assert_ne!(odd, text);
     b.set(EVIDENCE, odd).reseal();
 }
 
-rule!(evidence_size_float, |b| odd_size(b, "26.0"), [EvidenceMismatch]);
-rule!(evidence_size_exponent, |b| odd_size(b, "1e400"), [EvidenceMismatch]);
+rule!(
+    evidence_size_float,
+    |b| odd_size(b, "26.0"),
+    [EvidenceMismatch]
+);
+rule!(
+    evidence_size_exponent,
+    |b| odd_size(b, "1e400"),
+    [EvidenceMismatch]
+);
 rule!(
     evidence_size_2_pow_64,
     |b| odd_size(b, "18446744073709551616"),
     [EvidenceMismatch]
 );
-rule!(evidence_size_negative_zero, |b| odd_size(b, "-0"), [EvidenceMismatch]);
+rule!(
+    evidence_size_negative_zero,
+    |b| odd_size(b, "-0"),
+    [EvidenceMismatch]
+);
 
 rule!(
     evidence_package_lone_surrogate,
@@ -343,7 +374,9 @@ rule!(
 
 rule!(
     evidence_key_id_provenance_key,
-    |b| b.edit_json(EVIDENCE, |v| v["key_id"] = CI_ID.into()).reseal(),
+    |b| b
+        .edit_json(EVIDENCE, |v| v["key_id"] = CI_ID.into())
+        .reseal(),
     [EvidenceMismatch, SigningOperationsMismatch]
 );
 
@@ -414,5 +447,9 @@ fn minisign_only_release_takes_package_and_version_from_evidence() {
     b2.edit_json(EVIDENCE, |v| v["version"] = "v0.1".into());
     let text = b2.checksums_text();
     b2.set(CHECKSUMS, text).resign_release();
-    expect("minisign only, v0.1", &b2.assess(), &[airlock::reason::Code::EvidenceMismatch]);
+    expect(
+        "minisign only, v0.1",
+        &b2.assess(),
+        &[airlock::reason::Code::EvidenceMismatch],
+    );
 }

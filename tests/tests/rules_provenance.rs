@@ -24,7 +24,8 @@ fn workflow(v: &mut Value) -> &mut Value {
 fn prov_raw(b: &mut Bundle<'_>, payload_type: &str, payload: &[u8], ci: bool) {
     let kit = b.kit;
     let signers: Vec<&airlock::author::PrivateKey> = if ci { vec![&kit.ci] } else { vec![] };
-    b.sign_doc(PROVENANCE, payload_type, payload, &signers).reseal();
+    b.sign_doc(PROVENANCE, payload_type, payload, &signers)
+        .reseal();
 }
 
 fn payload_bytes(b: &Bundle<'_>) -> Vec<u8> {
@@ -33,7 +34,11 @@ fn payload_bytes(b: &Bundle<'_>) -> Vec<u8> {
 
 // --- presence, type, parsing -------------------------------------------------------------------
 
-rule!(provenance_missing, |b| b.remove(PROVENANCE).reseal(), [ProvenanceInvalid]);
+rule!(
+    provenance_missing,
+    |b| b.remove(PROVENANCE).reseal(),
+    [ProvenanceInvalid]
+);
 
 rule!(
     provenance_not_an_envelope,
@@ -62,7 +67,8 @@ rule!(
 // #33: exact predicateType.
 rule!(
     predicate_type_slsa_v0_2,
-    |b| prov(b, |v| v["predicateType"] = "https://slsa.dev/provenance/v0.2".into()),
+    |b| prov(b, |v| v["predicateType"] =
+        "https://slsa.dev/provenance/v0.2".into()),
     [ProvenanceInvalid]
 );
 
@@ -76,7 +82,8 @@ rule!(
 
 rule!(
     predicate_type_trailing_slash,
-    |b| prov(b, |v| v["predicateType"] = "https://slsa.dev/provenance/v1/".into()),
+    |b| prov(b, |v| v["predicateType"] =
+        "https://slsa.dev/provenance/v1/".into()),
     [ProvenanceInvalid]
 );
 
@@ -90,7 +97,8 @@ rule!(
 
 rule!(
     statement_type_v0_1,
-    |b| prov(b, |v| v["_type"] = "https://in-toto.io/Statement/v0.1".into()),
+    |b| prov(b, |v| v["_type"] =
+        "https://in-toto.io/Statement/v0.1".into()),
     [ProvenanceInvalid]
 );
 
@@ -219,7 +227,11 @@ rule!(
         b.set(PROVENANCE, envelope(IN_TOTO, &p, &[(CI_ID, sig)]))
             .reseal()
     },
-    [ProvenanceInvalid, SignatureInvalid, SignatureThresholdNotMet]
+    [
+        ProvenanceInvalid,
+        SignatureInvalid,
+        SignatureThresholdNotMet
+    ]
 );
 
 // --- subjects (#35, #36) -----------------------------------------------------------------------
@@ -252,7 +264,8 @@ rule!(
 
 rule!(
     subject_digest_differs,
-    |b| prov(b, |v| v["subject"][1]["digest"]["sha256"] = "ab".repeat(32).into()),
+    |b| prov(b, |v| v["subject"][1]["digest"]["sha256"] =
+        "ab".repeat(32).into()),
     [ProvenanceSubjectMismatch]
 );
 
@@ -270,7 +283,8 @@ rule!(
 
 rule!(
     subject_only_sha512,
-    |b| prov(b, |v| v["subject"][1]["digest"] = json!({"sha512": "ab".repeat(64)})),
+    |b| prov(b, |v| v["subject"][1]["digest"] =
+        json!({"sha512": "ab".repeat(64)})),
     [ProvenanceSubjectMismatch]
 );
 
@@ -366,7 +380,9 @@ fn provenance_of_another_build_of_the_same_bytes() {
 
 fn builder(b: &mut Bundle<'_>, id: &str) {
     let id = id.to_owned();
-    prov(b, move |v| v["predicate"]["runDetails"]["builder"]["id"] = id.into());
+    prov(b, move |v| {
+        v["predicate"]["runDetails"]["builder"]["id"] = id.into()
+    });
 }
 
 rule!(
@@ -517,10 +533,7 @@ rule!(
 // --- independent implementation -----------------------------------------------------------------
 
 fn python_provenance(kit: &Kit, mode: &str) -> Option<Vec<u8>> {
-    if !require_tool(
-        "python3",
-        &["-c", "import cryptography, securesystemslib"],
-    ) {
+    if !require_tool("python3", &["-c", "import cryptography, securesystemslib"]) {
         return None;
     }
     let artifacts: Vec<Value> = artifact_files()

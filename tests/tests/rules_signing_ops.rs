@@ -35,7 +35,11 @@ fn drop_control(b: &mut Bundle<'_>, control: &str) {
     });
 }
 
-rule!(manifest_missing, |b| b.remove(SIGNING_OPS).reseal(), [SigningOperationsMissing]);
+rule!(
+    manifest_missing,
+    |b| b.remove(SIGNING_OPS).reseal(),
+    [SigningOperationsMissing]
+);
 
 rule!(
     manifest_not_json,
@@ -117,7 +121,8 @@ rule!(
 
 rule!(
     control_with_different_case,
-    |b| ops(b, |v| v["controls"][2] = "Quarterly-Key-Rotation-Policy".into()),
+    |b| ops(b, |v| v["controls"][2] =
+        "Quarterly-Key-Rotation-Policy".into()),
     [SigningOperationsControlMissing]
 );
 
@@ -156,7 +161,8 @@ rule!(
 );
 rule!(
     custody_public_repository_boundary_blank,
-    |b| ops(b, |v| v["custody"]["public_repository_boundary"] = "   ".into()),
+    |b| ops(b, |v| v["custody"]["public_repository_boundary"] =
+        "   ".into()),
     [SigningOperationsControlMissing]
 );
 rule!(
@@ -225,12 +231,14 @@ fn rotation_cadence_not_quarterly() {
 // Emergency revocation.
 rule!(
     emergency_evidence_empty,
-    |b| ops(b, |v| v["revocation"]["emergency_evidence_required"] = json!([])),
+    |b| ops(b, |v| v["revocation"]["emergency_evidence_required"] =
+        json!([])),
     [SigningOperationsControlMissing]
 );
 rule!(
     emergency_evidence_blank_entry,
-    |b| ops(b, |v| v["revocation"]["emergency_evidence_required"] = json!([""])),
+    |b| ops(b, |v| v["revocation"]["emergency_evidence_required"] =
+        json!([""])),
     [SigningOperationsControlMissing]
 );
 rule!(

@@ -331,7 +331,11 @@ fn one_key_under_two_ids_and_encodings_counts_once() {
             |b| {
                 let sig = kit
                     .minisign
-                    .sign(b.get(CHECKSUMS), CHECKSUMS, airlock::timestamp::Timestamp::now())
+                    .sign(
+                        b.get(CHECKSUMS),
+                        CHECKSUMS,
+                        airlock::timestamp::Timestamp::now(),
+                    )
                     .unwrap();
                 b.set(MINISIG, sig);
             },
@@ -366,7 +370,11 @@ fn same_raw_key_as_ed25519_and_minisign_counts_once() {
     b.sign_doc(SIG, IN_TOTO, &st, &[&twin]);
     let ms = kit
         .minisign
-        .sign(b.get(CHECKSUMS), CHECKSUMS, airlock::timestamp::Timestamp::now())
+        .sign(
+            b.get(CHECKSUMS),
+            CHECKSUMS,
+            airlock::timestamp::Timestamp::now(),
+        )
         .unwrap();
     b.set(MINISIG, ms);
     expect(
@@ -392,7 +400,11 @@ fn junk_signature_by_unknown_key_beside_met_threshold_is_fine() {
     let kit = Kit::new();
     let junk64 = encode_base64(&[0x42; 64]);
     for (what, keyid, sig) in [
-        ("unknown id, 64 junk bytes", "nobody-2026-q2", junk64.as_str()),
+        (
+            "unknown id, 64 junk bytes",
+            "nobody-2026-q2",
+            junk64.as_str(),
+        ),
         ("unknown id, not base64", "nobody-2026-q2", "!!not base64!!"),
         ("unknown id, empty sig", "nobody-2026-q2", ""),
         ("id not a valid key id", "Nobody At All", junk64.as_str()),
@@ -487,7 +499,11 @@ fn minisign_trusted_comment_with_control_characters() {
             .sign(b.get(CHECKSUMS), file, airlock::timestamp::Timestamp::now())
             .unwrap();
         b.set(MINISIG, sig);
-        expect(&format!("trusted comment {what}"), &b.assess(), &BAD_RELEASE);
+        expect(
+            &format!("trusted comment {what}"),
+            &b.assess(),
+            &BAD_RELEASE,
+        );
     }
 }
 
@@ -497,7 +513,11 @@ fn minisign_unknown_key_is_signer_unknown() {
     let stranger = MinisignKey::generate().unwrap();
     let mut b = minisign_bundle(&kit);
     let sig = stranger
-        .sign(b.get(CHECKSUMS), CHECKSUMS, airlock::timestamp::Timestamp::now())
+        .sign(
+            b.get(CHECKSUMS),
+            CHECKSUMS,
+            airlock::timestamp::Timestamp::now(),
+        )
         .unwrap();
     b.set(MINISIG, sig);
     expect(
@@ -508,7 +528,11 @@ fn minisign_unknown_key_is_signer_unknown() {
     // Beside a met DSSE threshold, the unknown minisign key is ignored (#14).
     let mut b = kit.bundle();
     let sig = stranger
-        .sign(b.get(CHECKSUMS), CHECKSUMS, airlock::timestamp::Timestamp::now())
+        .sign(
+            b.get(CHECKSUMS),
+            CHECKSUMS,
+            airlock::timestamp::Timestamp::now(),
+        )
         .unwrap();
     b.set(MINISIG, sig);
     expect_promote("DSSE + unknown minisign", &b.assess());
@@ -537,7 +561,11 @@ fn minisign_forged_signature_is_signature_invalid() {
     let mut b = minisign_bundle(&kit);
     let sig = kit
         .minisign
-        .sign(b"other checksums\n", CHECKSUMS, airlock::timestamp::Timestamp::now())
+        .sign(
+            b"other checksums\n",
+            CHECKSUMS,
+            airlock::timestamp::Timestamp::now(),
+        )
         .unwrap();
     b.set(MINISIG, sig);
     expect("minisign of other data", &b.assess(), &BAD_RELEASE);
@@ -662,7 +690,11 @@ fn minisign_cli_legacy_signature_rejected() {
         assert_eq!(&bin[..2], if legacy { b"Ed" } else { b"ED" });
         let mut c = b.clone();
         c.set(MINISIG, sig);
-        let name = if legacy { "CLI -l legacy" } else { "CLI prehashed" };
+        let name = if legacy {
+            "CLI -l legacy"
+        } else {
+            "CLI prehashed"
+        };
         if want.is_empty() {
             expect_promote(name, &c.assess());
         } else {
@@ -768,8 +800,8 @@ fn valid_signature_for_other_checksums_or_version() {
                     .to_string()
                     .replace("\"@\"", &format!("\"{d}\""))
                     .replace("\"UPPER\"", &format!("\"{}\"", d.to_uppercase()));
-                let mut st: Value = serde_json::from_slice(&b.release_statement(PACKAGE, VERSION))
-                    .unwrap();
+                let mut st: Value =
+                    serde_json::from_slice(&b.release_statement(PACKAGE, VERSION)).unwrap();
                 st["subject"] = serde_json::from_str(&text).unwrap();
                 let rel = &b.kit.release;
                 b.sign_doc(SIG, IN_TOTO, &pretty(&st), &[rel]);
@@ -797,7 +829,12 @@ fn valid_signature_for_other_checksums_or_version() {
 #[test]
 fn dsse_signature_over_anything_but_pae_rejects() {
     let kit = Kit::new();
-    case(&kit, "bare payload", |b| release_signed_over(b, |p| p.to_vec()), &BAD_RELEASE);
+    case(
+        &kit,
+        "bare payload",
+        |b| release_signed_over(b, |p| p.to_vec()),
+        &BAD_RELEASE,
+    );
     case(
         &kit,
         "LEN of the base64 payload",
@@ -878,7 +915,12 @@ fn dsse_signature_over_anything_but_pae_rejects() {
         &BAD_RELEASE,
     );
     // The control: the same helper over the right PAE promotes.
-    case(&kit, "control: PAE", |b| release_signed_over(b, |p| pae(IN_TOTO, p)), &[]);
+    case(
+        &kit,
+        "control: PAE",
+        |b| release_signed_over(b, |p| pae(IN_TOTO, p)),
+        &[],
+    );
 }
 
 // --- #30 base64 alphabets --------------------------------------------------------------------------
@@ -1017,19 +1059,31 @@ fn duplicate_keys_in_envelopes_reject() {
     case(
         &kit,
         "envelope signatures twice (first empty)",
-        |b| dup_in_envelope(b, SIG, |t| t.replacen("\"signatures\"", "\"signatures\": [],\n  \"signatures\"", 1)),
+        |b| {
+            dup_in_envelope(b, SIG, |t| {
+                t.replacen("\"signatures\"", "\"signatures\": [],\n  \"signatures\"", 1)
+            })
+        },
         &BAD_RELEASE,
     );
     case(
         &kit,
         "envelope payload twice",
-        |b| dup_in_envelope(b, SIG, |t| t.replacen("\"payload\"", "\"payload\": \"e30=\",\n  \"payload\"", 1)),
+        |b| {
+            dup_in_envelope(b, SIG, |t| {
+                t.replacen("\"payload\"", "\"payload\": \"e30=\",\n  \"payload\"", 1)
+            })
+        },
         &BAD_RELEASE,
     );
     case(
         &kit,
         "signature keyid twice",
-        |b| dup_in_envelope(b, SIG, |t| t.replacen("\"keyid\"", "\"keyid\": \"nobody\", \"keyid\"", 1)),
+        |b| {
+            dup_in_envelope(b, SIG, |t| {
+                t.replacen("\"keyid\"", "\"keyid\": \"nobody\", \"keyid\"", 1)
+            })
+        },
         &BAD_RELEASE,
     );
     case(
@@ -1037,7 +1091,11 @@ fn duplicate_keys_in_envelopes_reject() {
         "provenance envelope payloadType twice",
         |b| {
             dup_in_envelope(b, PROVENANCE, |t| {
-                t.replacen("\"payloadType\"", "\"payloadType\": \"x\",\n  \"payloadType\"", 1)
+                t.replacen(
+                    "\"payloadType\"",
+                    "\"payloadType\": \"x\",\n  \"payloadType\"",
+                    1,
+                )
             });
             b.reseal();
         },
@@ -1067,15 +1125,37 @@ fn duplicate_keys_in_signed_payloads_reject() {
     );
     // The trust root: threshold twice, keys twice.
     let a = anchor_from_text(&kit, |t| {
-        t.replacen("\"threshold\": 2", "\"threshold\": 2,\n      \"threshold\": 1", 1)
+        t.replacen(
+            "\"threshold\": 2",
+            "\"threshold\": 2,\n      \"threshold\": 1",
+            1,
+        )
     });
-    expect("root threshold twice", &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
-    let a = anchor_from_text(&kit, |t| t.replacen("\"keys\": [", "\"keys\": [],\n  \"keys\": [", 1));
-    expect("root keys twice", &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+    expect(
+        "root threshold twice",
+        &under_anchor(&kit, &a),
+        &[Code::TrustRootInvalid],
+    );
     let a = anchor_from_text(&kit, |t| {
-        t.replacen("\"roles\": {", "\"roles\": {\"root\": {\"key_ids\": [], \"threshold\": 1},", 1)
+        t.replacen("\"keys\": [", "\"keys\": [],\n  \"keys\": [", 1)
     });
-    expect("root role twice", &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+    expect(
+        "root keys twice",
+        &under_anchor(&kit, &a),
+        &[Code::TrustRootInvalid],
+    );
+    let a = anchor_from_text(&kit, |t| {
+        t.replacen(
+            "\"roles\": {",
+            "\"roles\": {\"root\": {\"key_ids\": [], \"threshold\": 1},",
+            1,
+        )
+    });
+    expect(
+        "root role twice",
+        &under_anchor(&kit, &a),
+        &[Code::TrustRootInvalid],
+    );
 }
 
 // --- #32 odd numbers and strings -----------------------------------------------------------------
@@ -1083,13 +1163,32 @@ fn duplicate_keys_in_signed_payloads_reject() {
 #[test]
 fn odd_numbers_in_trust_root_reject() {
     let kit = Kit::new();
-    for lit in ["1e400", "18446744073709551616", "-0", "1.0", "1e0", "-1", "0", "9223372036854775808"] {
-        let a = anchor_from_text(&kit, |t| t.replacen("\"version\": 1", &format!("\"version\": {lit}"), 1));
-        expect(&format!("version {lit}"), &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+    for lit in [
+        "1e400",
+        "18446744073709551616",
+        "-0",
+        "1.0",
+        "1e0",
+        "-1",
+        "0",
+        "9223372036854775808",
+    ] {
+        let a = anchor_from_text(&kit, |t| {
+            t.replacen("\"version\": 1", &format!("\"version\": {lit}"), 1)
+        });
+        expect(
+            &format!("version {lit}"),
+            &under_anchor(&kit, &a),
+            &[Code::TrustRootInvalid],
+        );
         let a = anchor_from_text(&kit, |t| {
             t.replacen("\"threshold\": 1", &format!("\"threshold\": {lit}"), 1)
         });
-        expect(&format!("threshold {lit}"), &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+        expect(
+            &format!("threshold {lit}"),
+            &under_anchor(&kit, &a),
+            &[Code::TrustRootInvalid],
+        );
     }
 }
 
@@ -1097,11 +1196,19 @@ fn odd_numbers_in_trust_root_reject() {
 fn lone_surrogates_reject() {
     let kit = Kit::new();
     let a = anchor_from_text(&kit, |t| t.replacen("\"root-a\"", "\"root-a\\ud800\"", 1));
-    expect("root key id with lone surrogate", &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+    expect(
+        "root key id with lone surrogate",
+        &under_anchor(&kit, &a),
+        &[Code::TrustRootInvalid],
+    );
     let a = anchor_from_text(&kit, |t| {
         t.replacen(&format!("\"{REPO}\""), &format!("\"{REPO}\\udfff\""), 1)
     });
-    expect("root builder with lone surrogate", &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+    expect(
+        "root builder with lone surrogate",
+        &under_anchor(&kit, &a),
+        &[Code::TrustRootInvalid],
+    );
     case(
         &kit,
         "release predicate package with lone surrogate",
@@ -1125,31 +1232,126 @@ fn sums(b: &mut Bundle<'_>, edit: impl FnOnce(String) -> String) {
 }
 
 fn readme_line(t: &str) -> String {
-    t.lines().find(|l| l.ends_with("  README.md")).unwrap().to_owned()
+    t.lines()
+        .find(|l| l.ends_with("  README.md"))
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
 fn checksums_ambiguity() {
     let kit = Kit::new();
     let malformed = [Code::ChecksumsMalformed, Code::ChecksumMissing];
-    let rows: Vec<(&str, Box<dyn Fn(String) -> String>, Vec<Code>)> = vec![
-        ("missing entry", Box::new(|t| { let l = readme_line(&t); t.replace(&format!("{l}\n"), "") }), vec![Code::ChecksumMissing]),
-        ("extra entry", Box::new(|t| format!("{t}{}  bin/ghost\n", "ab".repeat(32))), vec![Code::ChecksumExtra]),
-        ("a name twice, same digest", Box::new(|t| { let l = readme_line(&t); format!("{t}{l}\n") }), vec![Code::ChecksumExtra]),
-        ("a name twice, other digest", Box::new(|t| format!("{t}{}  README.md\n", "ab".repeat(32))), vec![Code::ChecksumExtra]),
-        ("lists checksums.txt.sig.json", Box::new(|t| format!("{t}{}  checksums.txt.sig.json\n", "ab".repeat(32))), vec![Code::ChecksumExtra]),
-        ("* binary marker", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &l.replace("  README.md", " *README.md")) }), malformed.to_vec()),
-        ("backslash escape", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &format!("\\{l}")) }), malformed.to_vec()),
-        ("uppercase hex", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &format!("{}{}", l[..64].to_uppercase(), &l[64..])) }), malformed.to_vec()),
-        ("BOM", Box::new(|t| format!("\u{feff}{t}")), malformed.to_vec()),
-        ("one space", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &l.replace("  README.md", " README.md")) }), malformed.to_vec()),
-        ("./ name", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &l.replace("  README.md", "  ./README.md")) }), malformed.to_vec()),
-        ("tab separator", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &l.replace("  README.md", "\tREADME.md")) }), malformed.to_vec()),
+    type Edit = Box<dyn Fn(String) -> String>;
+    let rows: Vec<(&str, Edit, Vec<Code>)> = vec![
+        (
+            "missing entry",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&format!("{l}\n"), "")
+            }),
+            vec![Code::ChecksumMissing],
+        ),
+        (
+            "extra entry",
+            Box::new(|t| format!("{t}{}  bin/ghost\n", "ab".repeat(32))),
+            vec![Code::ChecksumExtra],
+        ),
+        (
+            "a name twice, same digest",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                format!("{t}{l}\n")
+            }),
+            vec![Code::ChecksumExtra],
+        ),
+        (
+            "a name twice, other digest",
+            Box::new(|t| format!("{t}{}  README.md\n", "ab".repeat(32))),
+            vec![Code::ChecksumExtra],
+        ),
+        (
+            "lists checksums.txt.sig.json",
+            Box::new(|t| format!("{t}{}  checksums.txt.sig.json\n", "ab".repeat(32))),
+            vec![Code::ChecksumExtra],
+        ),
+        (
+            "* binary marker",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &l.replace("  README.md", " *README.md"))
+            }),
+            malformed.to_vec(),
+        ),
+        (
+            "backslash escape",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &format!("\\{l}"))
+            }),
+            malformed.to_vec(),
+        ),
+        (
+            "uppercase hex",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &format!("{}{}", l[..64].to_uppercase(), &l[64..]))
+            }),
+            malformed.to_vec(),
+        ),
+        (
+            "BOM",
+            Box::new(|t| format!("\u{feff}{t}")),
+            malformed.to_vec(),
+        ),
+        (
+            "one space",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &l.replace("  README.md", " README.md"))
+            }),
+            malformed.to_vec(),
+        ),
+        (
+            "./ name",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &l.replace("  README.md", "  ./README.md"))
+            }),
+            malformed.to_vec(),
+        ),
+        (
+            "tab separator",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &l.replace("  README.md", "\tREADME.md"))
+            }),
+            malformed.to_vec(),
+        ),
         // "README.md " is a canonical name of another (absent) file.
-        ("trailing space after name", Box::new(|t| { let l = readme_line(&t); t.replace(&l, &format!("{l} ")) }), vec![Code::ChecksumExtra, Code::ChecksumMissing]),
-        ("empty line", Box::new(|t| format!("{t}\n")), vec![Code::ChecksumsMalformed]),
-        ("no final newline", Box::new(|t| t.trim_end_matches('\n').to_owned()), malformed.to_vec()),
-        ("comment line", Box::new(|t| format!("# sha256sum output\n{t}")), vec![Code::ChecksumsMalformed]),
+        (
+            "trailing space after name",
+            Box::new(|t| {
+                let l = readme_line(&t);
+                t.replace(&l, &format!("{l} "))
+            }),
+            vec![Code::ChecksumExtra, Code::ChecksumMissing],
+        ),
+        (
+            "empty line",
+            Box::new(|t| format!("{t}\n")),
+            vec![Code::ChecksumsMalformed],
+        ),
+        (
+            "no final newline",
+            Box::new(|t| t.trim_end_matches('\n').to_owned()),
+            malformed.to_vec(),
+        ),
+        (
+            "comment line",
+            Box::new(|t| format!("# sha256sum output\n{t}")),
+            vec![Code::ChecksumsMalformed],
+        ),
     ];
     for (name, edit, want) in rows {
         case(&kit, name, |b| sums(b, edit), &want);
@@ -1213,10 +1415,20 @@ fn other_documents_presented_as_trust_roots() {
     // The release signature (an in-toto envelope) as the anchor.
     let b = kit.bundle();
     let sig = b.get(SIG).to_vec();
-    expect("release signature as anchor", &under_anchor(&kit, &sig), &[Code::TrustRootInvalid]);
+    expect(
+        "release signature as anchor",
+        &under_anchor(&kit, &sig),
+        &[Code::TrustRootInvalid],
+    );
     // A payload of another `_type`, correctly signed by both root keys as a trust root.
-    let a = anchor_from_text(&kit, |t| t.replacen("\"cavra-trust-root\"", "\"cavra-revocations\"", 1));
-    expect("_type revocations as root", &under_anchor(&kit, &a), &[Code::TrustRootInvalid]);
+    let a = anchor_from_text(&kit, |t| {
+        t.replacen("\"cavra-trust-root\"", "\"cavra-revocations\"", 1)
+    });
+    expect(
+        "_type revocations as root",
+        &under_anchor(&kit, &a),
+        &[Code::TrustRootInvalid],
+    );
     // A trust-root payload under the revocations payloadType, correctly signed.
     let p = envelope_payload(&kit.anchor);
     let env = dsse::sign(
@@ -1227,7 +1439,11 @@ fn other_documents_presented_as_trust_roots() {
             (kit.root_b.key_id().as_str(), kit.root_b.signing_key()),
         ],
     );
-    expect("payloadType revocations", &under_anchor(&kit, &env), &[Code::TrustRootInvalid]);
+    expect(
+        "payloadType revocations",
+        &under_anchor(&kit, &env),
+        &[Code::TrustRootInvalid],
+    );
 }
 
 #[test]
@@ -1240,7 +1456,8 @@ fn exact_received_bytes_are_verified() {
         |b| {
             edit_envelope(b, SIG, |v| {
                 let p = decode_base64(v["payload"].as_str().unwrap()).unwrap();
-                let compact = serde_json::to_vec(&serde_json::from_slice::<Value>(&p).unwrap()).unwrap();
+                let compact =
+                    serde_json::to_vec(&serde_json::from_slice::<Value>(&p).unwrap()).unwrap();
                 assert_ne!(compact, p);
                 v["payload"] = encode_base64(&compact).into();
             })
@@ -1265,7 +1482,8 @@ fn exact_received_bytes_are_verified() {
         |b| {
             edit_envelope(b, PROVENANCE, |v| {
                 let p = decode_base64(v["payload"].as_str().unwrap()).unwrap();
-                let compact = serde_json::to_vec(&serde_json::from_slice::<Value>(&p).unwrap()).unwrap();
+                let compact =
+                    serde_json::to_vec(&serde_json::from_slice::<Value>(&p).unwrap()).unwrap();
                 v["payload"] = encode_base64(&compact).into();
             });
             b.reseal();

@@ -73,7 +73,10 @@ pub fn minisign_seed(m: &MinisignKey) -> ([u8; 8], [u8; 32]) {
     let text = m.secret_key_file().unwrap();
     let bin = decode_base64(text.lines().nth(1).unwrap().trim()).unwrap();
     assert_eq!(bin.len(), 158);
-    (bin[54..62].try_into().unwrap(), bin[62..94].try_into().unwrap())
+    (
+        bin[54..62].try_into().unwrap(),
+        bin[62..94].try_into().unwrap(),
+    )
 }
 
 /// The keys and the anchor.
@@ -128,9 +131,7 @@ impl Kit {
                 keys.release.public_entry(None, None),
                 keys.ci.public_entry(None, None),
                 keys.spare.public_entry(None, None),
-                keys.minisign
-                    .public_entry(MINISIGN_ID, None, None)
-                    .unwrap(),
+                keys.minisign.public_entry(MINISIGN_ID, None, None).unwrap(),
             ],
             roles,
             builders: vec![Builder {
@@ -140,8 +141,8 @@ impl Kit {
             }],
         };
         edit(&mut content, &keys);
-        let (anchor, st) = root::create(1, &content, &[&keys.root_a, &keys.root_b])
-            .expect("the kit's trust root");
+        let (anchor, st) =
+            root::create(1, &content, &[&keys.root_a, &keys.root_b]).expect("the kit's trust root");
         assert!(st.complete());
         Self {
             root_a: keys.root_a,
@@ -259,7 +260,13 @@ pub fn envelope(payload_type: &str, payload: &[u8], sigs: &[(&str, Vec<u8>)]) ->
 
 /// PAE(type, body).
 pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, body.len()).into_bytes();
+    let mut out = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        body.len()
+    )
+    .into_bytes();
     out.extend_from_slice(body);
     out
 }
