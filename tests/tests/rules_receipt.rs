@@ -33,6 +33,7 @@ fn run(kit: &Kit, bundles: &[(&str, &Bundle<'_>)]) -> Run {
         media: media.clone(),
         bundles: vec![],
         anchor: Some(anchor),
+        anchor_sha256: None,
         state_dir: dir.path().join("state"),
         write: WriteMode::Write,
     };

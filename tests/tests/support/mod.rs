@@ -353,6 +353,7 @@ impl Kit {
             media: self.media.clone(),
             bundles: vec![],
             anchor: Some(self.anchor_path.clone()),
+            anchor_sha256: None,
             state_dir: self.state.clone(),
             write: WriteMode::Write,
         }
