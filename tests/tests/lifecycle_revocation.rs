@@ -353,7 +353,6 @@ fn revoked_key_under_a_second_key_id_is_still_revoked() {
 /// Pins: revoked keys resolved to raw key material in a way that survives the id disappearing
 /// from the current root.
 #[test]
-#[ignore = "BUG: trust/revocations.rs establish() resolves revoked key ids to raw keys only through the CURRENT root; a revoked key re-listed under a new id in a later root counts again"]
 fn revoked_key_relisted_under_a_new_id_after_rotation_is_still_revoked() {
     let (kit, q3) = kit_with_replacement();
     kit.put_media(LIST, &revoking_release(&kit, &q3, 1, &["v0.0.9"]));

@@ -214,7 +214,6 @@ fn missing_anchor_is_exit_2() {
 /// Pins: the order of `run::verify_media_with` (anchor and bundle paths checked before the
 /// `Recorder` writes to the media).
 #[test]
-#[ignore = "BUG: run.rs verify_media_with opens the Recorder (creates the state, generates the appliance key, writes MEDIA/appliance-key.json) before reading the anchor and resolving BUNDLE paths; an exit-2 run still writes to the media"]
 fn a_run_that_cannot_start_writes_nothing_to_the_media() {
     let kit = Kit::new();
     kit.bundle("a.tar", &Spec::new("v0.1.0"));

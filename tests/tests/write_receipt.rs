@@ -180,19 +180,26 @@ fn receipts_never_leave_receipts_dir() {
     let root = tempfile::tempdir().unwrap();
     let media = root.path().join("media");
     fs::create_dir(&media).unwrap();
-    for bad in [
+    // Hostile names still get a receipt (every bundle does), always a plain name in receipts/.
+    let bad = [
         "../x.tar", "a/b.tar", "/abs.tar", "..", ".", "", "a\0b", "a\\b.tar", "x\n.tar",
-    ] {
+    ];
+    for name in bad {
+        let rel = write_receipt(&RealStorage, &media, name, Verdict::Reject, b"{}").unwrap();
+        let file = rel.strip_prefix("receipts/").unwrap();
         assert!(
-            write_receipt(&RealStorage, &media, bad, Verdict::Reject, b"{}").is_err(),
-            "{bad:?}"
+            !file.contains('/') && !file.contains('\\') && !file.chars().any(char::is_control),
+            "{rel:?}"
         );
     }
     assert_eq!(names(root.path()), ["media"]);
-    assert!(
-        names(&media).is_empty(),
-        "nothing written, not even receipts/"
+    assert_eq!(names(&media), ["receipts"]);
+    assert_eq!(
+        names(&media.join("receipts")).len(),
+        bad.len(),
+        "distinct names stay distinct"
     );
+    fs::remove_dir_all(media.join("receipts")).unwrap();
     // receipts/ as a symlink to somewhere else is refused.
     let elsewhere = root.path().join("elsewhere");
     fs::create_dir(&elsewhere).unwrap();

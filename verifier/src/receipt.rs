@@ -127,7 +127,8 @@ pub struct ReceiptPayload {
 use crate::appliance_key::ApplianceKey;
 use crate::atomic::{self, Storage, WriteError, MODE_DIR_PUBLIC, MODE_PUBLIC};
 use crate::document::dsse::{self, payload_type, Envelope};
-use crate::keys::{Key, KeyEntry, KeyMaterial};
+use crate::keys::{hex, Key, KeyEntry, KeyMaterial};
+use airlock_core::digest::sha256;
 use std::path::Path;
 
 /// The media directory receipts are written to.
@@ -237,19 +238,52 @@ pub fn remove_media_temps(
     Ok(removed)
 }
 
+/// Longest bundle part of a receipt file name: 255 bytes less the longest suffix added
+/// (`.promote.` + a 20-digit n + `.receipt.json`).
+pub const MAX_RECEIPT_STEM: usize = 255 - ".promote.".len() - 20 - ".receipt.json".len();
+
+/// The bundle part of its receipt's file name: the bundle's file name itself when it is a plain
+/// name that fits; otherwise (a control character, a backslash, too long) that name with every
+/// such character replaced by `_`, cut to fit, and tagged with the first 16 hex digits of the
+/// SHA-256 of the original name, so that every bundle gets a receipt and distinct names stay
+/// distinct. `bundle.file` in the receipt always carries the exact name.
+pub fn receipt_stem(bundle_file_name: &str) -> String {
+    if atomic::check_basename(bundle_file_name).is_ok()
+        && bundle_file_name.len() <= MAX_RECEIPT_STEM
+    {
+        return bundle_file_name.to_owned();
+    }
+    let safe: String = bundle_file_name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let tag = hex(&sha256(bundle_file_name.as_bytes()));
+    let mut cut = safe.len().min(MAX_RECEIPT_STEM - 17);
+    while !safe.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{}", &safe[..cut], &tag[..16])
+}
+
 /// The receipt file names for a bundle, in the order they are tried:
-/// `<bundle>.<verdict>.receipt.json`, then `<bundle>.<verdict>.<n>.receipt.json` for n = 2, 3, …
+/// `<stem>.<verdict>.receipt.json`, then `<stem>.<verdict>.<n>.receipt.json` for n = 2, 3, …
+/// (`<stem>` from [`receipt_stem`]).
 pub fn receipt_names(bundle_file_name: &str, verdict: Verdict) -> impl Iterator<Item = String> {
-    let first = format!("{bundle_file_name}.{verdict}.receipt.json");
-    let base = bundle_file_name.to_owned();
+    let base = receipt_stem(bundle_file_name);
+    let first = format!("{base}.{verdict}.receipt.json");
     std::iter::once(first)
         .chain((2u64..).map(move |n| format!("{base}.{verdict}.{n}.receipt.json")))
 }
 
 /// Writes a receipt envelope to `MEDIA/receipts/` under the first free name (see
-/// [`receipt_names`]); creates `receipts/` when absent (refusing a symlink there). Only a plain
-/// basename is accepted as `bundle_file_name`: no `/`, `\`, `..`, NUL or control characters, so
-/// nothing is ever written outside `receipts/` (#17). Nothing existing is overwritten. Returns the
+/// [`receipt_names`]); creates `receipts/` when absent (refusing a symlink there). The name is
+/// always a plain file name inside `receipts/` (#17). Nothing existing is overwritten. Returns the
 /// MEDIA-relative path (`receipts/<name>`).
 pub fn write_receipt(
     storage: &dyn Storage,
@@ -258,14 +292,6 @@ pub fn write_receipt(
     verdict: Verdict,
     bytes: &[u8],
 ) -> Result<String, WriteError> {
-    let dir = media.join(RECEIPTS_DIR);
-    if let Err(m) = atomic::check_basename(bundle_file_name) {
-        return Err(WriteError {
-            step: "name check",
-            path: dir,
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, m),
-        });
-    }
     let dir = atomic::ensure_dir(storage, media, RECEIPTS_DIR, MODE_DIR_PUBLIC)?;
     let name = atomic::write_first_free(
         storage,

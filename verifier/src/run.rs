@@ -117,6 +117,15 @@ pub fn verify_media_with(
             })?
         }
     };
+    let bundles = if opts.bundles.is_empty() {
+        media::inbox(&opts.media).map_err(RunError)?
+    } else {
+        opts.bundles.clone()
+    };
+    let mut paths = Vec::new();
+    for rel in &bundles {
+        paths.push(media::resolve_bundle(&opts.media, rel).map_err(RunError)?);
+    }
     let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?;
     let mut memory = recorder.memory()?;
     let media_reasons: Vec<Reason> = trust
@@ -131,15 +140,6 @@ pub fn verify_media_with(
             Reason::new(code, format!("media:{rel} {e}"))
         })
         .collect();
-    let bundles = if opts.bundles.is_empty() {
-        media::inbox(&opts.media).map_err(RunError)?
-    } else {
-        opts.bundles.clone()
-    };
-    let mut paths = Vec::new();
-    for rel in &bundles {
-        paths.push(media::resolve_bundle(&opts.media, rel).map_err(RunError)?);
-    }
     let limits = Limits {
         deadline: Some(Instant::now() + DEFAULT_DEADLINE),
         ..Limits::default()

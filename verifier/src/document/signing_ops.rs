@@ -188,11 +188,9 @@ pub fn check(bytes: &[u8]) -> Result<SigningOpsFacts, Vec<Reason>> {
         }
     }
     if !text(&v, &["rotation", "cadence"])
-        .is_some_and(|c| c.to_ascii_lowercase().contains("quarterly"))
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("quarterly"))
     {
-        reasons.push(missing(
-            "rotation.cadence does not state the quarterly rotation policy",
-        ));
+        reasons.push(missing("rotation.cadence is not \"quarterly\""));
     }
     if v.pointer("/rotation/incident_triggered") != Some(&Value::Bool(true)) {
         reasons.push(missing(

@@ -136,9 +136,8 @@ pub fn establish(
     let mut keys = RevokedKeys::default();
     let mut versions = BTreeSet::new();
     for k in &newest.payload.revoked_keys {
-        if let Some(key) = r.keys.get(&k.key_id) {
-            keys.raw.insert(*key.raw());
-        }
+        keys.raw
+            .extend(root.raw_keys_ever_named(&k.key_id).copied());
         keys.ids.insert(k.key_id.clone());
         versions.extend(k.affected_versions.iter().cloned());
     }

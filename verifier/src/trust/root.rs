@@ -4,27 +4,30 @@
 //!    one version must carry identical payload bytes.
 //! 3. From the anchor, walk versions k+1, k+2, … to the newest offered, each signed by the
 //!    threshold of the previous root's `root` role and of its own. A gap breaks the chain; the
-//!    chain is capped at [`MAX_CHAIN`] steps.
+//!    steps beyond the highest version already accepted are capped at [`MAX_CHAIN`].
 //! 4. The newest version reached must not be below the highest this appliance accepted (rollback)
 //!    and must not be expired (freeze); intermediate roots may have expired.
 
 use super::signatures::{count_dsse, RevokedKeys, Window};
 use super::Candidate;
 use crate::document::trust_root::TrustRoot;
+use crate::keys::KeyId;
 use crate::reason::{Code, Reason};
 use crate::timestamp::Timestamp;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Most rotations walked in one verification (go-tuf uses 256).
+/// Most rotations beyond what the appliance already accepted, in one verification (go-tuf uses
+/// 256). Versions it accepted before are re-walked from its own store without counting.
 pub const MAX_CHAIN: u64 = 256;
 /// Most trust-root files considered.
-pub const MAX_CANDIDATES: usize = 1024;
+pub const MAX_CANDIDATES: usize = 8192;
 
 /// The trust root this verification runs under. Only [`establish`] makes one.
 #[derive(Debug, Clone)]
 pub struct TrustedRoot {
     root: TrustRoot,
     accepted: Vec<(u64, Vec<u8>)>,
+    key_history: BTreeMap<KeyId, BTreeSet<[u8; 32]>>,
 }
 
 impl TrustedRoot {
@@ -36,6 +39,12 @@ impl TrustedRoot {
     /// The version.
     pub fn version(&self) -> u64 {
         self.root.version()
+    }
+
+    /// Every raw key an id named in any root of the walk (anchor included): a revocation by id
+    /// reaches the key even after a later root lists it under another id or drops it.
+    pub fn raw_keys_ever_named(&self, id: &KeyId) -> impl Iterator<Item = &[u8; 32]> {
+        self.key_history.get(id).into_iter().flatten()
     }
 
     /// Versions newer than the anchor that this walk accepted, with their file bytes: what the
@@ -151,15 +160,22 @@ pub fn establish(input: &RootInputs<'_>) -> Result<TrustedRoot, Vec<Reason>> {
         .copied()
         .unwrap_or(anchor.version())
         .max(anchor.version());
-    if newest - anchor.version() > MAX_CHAIN {
+    let start = anchor.version().max(input.highest_accepted);
+    if newest.saturating_sub(start) > MAX_CHAIN {
         return Err(vec![Reason::new(
             Code::TrustRootChainBroken,
             format!(
-                "the chain from version {} to {newest} is longer than {MAX_CHAIN} rotations",
-                anchor.version()
+                "the chain from version {start} to {newest} is longer than {MAX_CHAIN} rotations"
             ),
         )]);
     }
+    let mut key_history: BTreeMap<KeyId, BTreeSet<[u8; 32]>> = BTreeMap::new();
+    let mut remember = |r: &TrustRoot| {
+        for (id, k) in &r.keys {
+            key_history.entry(id.clone()).or_default().insert(*k.raw());
+        }
+    };
+    remember(&anchor);
     let mut current = anchor;
     let mut accepted = Vec::new();
     while current.version() < newest {
@@ -208,6 +224,7 @@ pub fn establish(input: &RootInputs<'_>) -> Result<TrustedRoot, Vec<Reason>> {
         }
         let (c, r) = &copies[0];
         accepted.push((next, c.bytes.clone()));
+        remember(r);
         current = r.clone();
     }
     // Step 4.
@@ -235,6 +252,7 @@ pub fn establish(input: &RootInputs<'_>) -> Result<TrustedRoot, Vec<Reason>> {
         Ok(TrustedRoot {
             root: current,
             accepted,
+            key_history,
         })
     } else {
         Err(reasons)
