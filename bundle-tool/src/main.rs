@@ -452,6 +452,14 @@ fn print_root(st: &root::RootStatus, out: &Path) {
     print!("{}", root::describe(st));
 }
 
+/// `--issued-at`, or the clock.
+fn issued_at(def: &RootDef) -> R<Timestamp> {
+    match &def.issued_at {
+        Some(t) => Timestamp::parse(t),
+        None => Ok(Timestamp::now()),
+    }
+}
+
 fn root_cmd(c: RootCmd) -> R<()> {
     match c {
         RootCmd::Create {
@@ -460,7 +468,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             def,
             sign,
         } => {
-            let now = Timestamp::now();
+            let now = issued_at(&def)?;
             let content = RootContent {
                 issued_at: now,
                 expires: now.plus_seconds(def.expires_days * 86_400),
@@ -497,7 +505,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             def,
             sign,
         } => {
-            let now = Timestamp::now();
+            let now = issued_at(&def)?;
             let changes = RootChanges {
                 add_keys: key_entries(&def.keys)?,
                 remove_keys: remove_keys

@@ -179,18 +179,32 @@ fn dist_with_metadata_names_keys_or_collisions_is_refused() {
         ("notes.bin", b"-----BEGIN PRIVATE KEY-----\nMC4CAQ...\n"),
         ("README.MD", b"collides with README.md"),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dist(dir.path());
-        std::fs::write(d.join(name), body).unwrap();
-        let e = pack::pack(&options(&f, &d, &dir.path().join("x.tar.gz"), "v0.1.0"));
-        assert!(e.is_err(), "{name} was packed");
+        refused(&f, name, body);
     }
+    // Key material under innocent names: Airlock's own key file and a bare base64 seed.
+    let key = PrivateKey::generate("release-x").unwrap();
+    refused(&f, "notes.txt", &key.to_file_json());
+    refused(
+        &f,
+        "seed.txt",
+        b"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n",
+    );
     #[cfg(unix)]
     {
         let dir = tempfile::tempdir().unwrap();
         let d = dist(dir.path());
         std::os::unix::fs::symlink("/etc/passwd", d.join("link")).unwrap();
         assert!(pack::pack(&options(&f, &d, &dir.path().join("x.tar.gz"), "v0.1.0")).is_err());
+    }
+}
+
+fn refused(f: &Fixture, name: &str, body: &[u8]) {
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dist(dir.path());
+        std::fs::write(d.join(name), body).unwrap();
+        let e = pack::pack(&options(f, &d, &dir.path().join("x.tar.gz"), "v0.1.0"));
+        assert!(e.is_err(), "{name} was packed");
     }
 }
 

@@ -165,6 +165,17 @@ fn hash_file(path: &Path) -> Result<(Sha256Digest, u64), String> {
     hash(path, true)
 }
 
+/// Whether `head` (a file's first bytes) is private key material: a known private-key header, or
+/// anything the bundle tool's own key loader would accept as a private key (Airlock's JSON key
+/// file, a base64 seed) even under an innocent name.
+fn looks_like_private_key(head: &[u8]) -> bool {
+    PRIVATE_KEY_MARKERS.iter().any(|m| head.starts_with(m))
+        || (head.len() < 4096
+            && [None, Some("probe")]
+                .iter()
+                .any(|id| PrivateKey::parse(head, *id).is_ok()))
+}
+
 /// SHA-256 and size of a file; with `refuse_keys`, a file that starts like private key material
 /// is an error.
 fn hash(path: &Path, refuse_keys: bool) -> Result<(Sha256Digest, u64), String> {
@@ -179,7 +190,7 @@ fn hash(path: &Path, refuse_keys: bool) -> Result<(Sha256Digest, u64), String> {
         if n == 0 {
             return Ok((h.finalize(), size));
         }
-        if refuse_keys && size == 0 && PRIVATE_KEY_MARKERS.iter().any(|m| buf[..n].starts_with(m)) {
+        if refuse_keys && size == 0 && looks_like_private_key(&buf[..n]) {
             return Err(format!(
                 "{} looks like a private key; private keys never go into a bundle",
                 path.display()
