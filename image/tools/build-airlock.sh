@@ -7,7 +7,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo=$(dirname "$here")
 MUSL=x86_64-unknown-linux-musl
 command -v cargo >/dev/null || { echo "build-airlock: cargo not found" >&2; exit 1; }
-rustup target list --installed 2>/dev/null | grep -qx "$MUSL" || rustup target add "$MUSL" >&2
+rustup target list --installed 2>/dev/null | grep -cx "$MUSL" >/dev/null || rustup target add "$MUSL" >&2
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 # Paths are remapped so the binary does not depend on where the checkout or cargo home live.
 RUSTFLAGS="--remap-path-prefix=$repo=/airlock --remap-path-prefix=$cargo_home=/cargo" \
