@@ -29,7 +29,10 @@ fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send
 
 fn mkfifo(p: &Path) {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    let st = std::process::Command::new("mkfifo").arg(p).status().unwrap();
+    let st = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .unwrap();
     assert!(st.success(), "mkfifo {}", p.display());
 }
 
@@ -204,7 +207,9 @@ fn d55_media_is_synced_once_at_the_end_and_a_failed_sync_is_exit_2() {
     let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
     assert_eq!(rep.exit_code(), 2, "{rep:#?}");
     assert!(
-        rep.problems.iter().any(|p| p.contains("could not be synced")),
+        rep.problems
+            .iter()
+            .any(|p| p.contains("could not be synced")),
         "{:?}",
         rep.problems
     );
@@ -244,7 +249,12 @@ fn used_kit() -> (Kit, String, String) {
 fn appliance_log(kit: &Kit) -> evidence::LogReport {
     let key = airlock::appliance_key::ApplianceKey::load(&kit.state).unwrap();
     let bytes = std::fs::read(kit.state.join("evidence.jsonl")).unwrap_or_default();
-    evidence::verify_log(&bytes, key.key_id().as_str(), key.public(), LogKind::Appliance)
+    evidence::verify_log(
+        &bytes,
+        key.key_id().as_str(),
+        key.public(),
+        LogKind::Appliance,
+    )
 }
 
 /// The checks after a run in which one write or fsync failed.
@@ -256,8 +266,16 @@ fn check_failed_run(kit: &Kit, rep: &RunReport, bundles: &[&str], what: &str) {
         assert_eq!(result(rep, b).verdict, Verdict::Promote, "{what}");
     }
     // No partial files: no temp file left, every receipt on the media whole and verifying.
-    assert!(temp_files(&kit.media).is_empty(), "{what}: {:?}", temp_files(&kit.media));
-    assert!(temp_files(&kit.state).is_empty(), "{what}: {:?}", temp_files(&kit.state));
+    assert!(
+        temp_files(&kit.media).is_empty(),
+        "{what}: {:?}",
+        temp_files(&kit.media)
+    );
+    assert!(
+        temp_files(&kit.state).is_empty(),
+        "{what}: {:?}",
+        temp_files(&kit.state)
+    );
     let on_media = receipt_files(kit);
     for rel in &on_media {
         receipt(kit, rel);
@@ -267,7 +285,9 @@ fn check_failed_run(kit: &Kit, rep: &RunReport, bundles: &[&str], what: &str) {
     for (pkg, bundle) in [(PACKAGE, "a.tar"), ("other-runtime", "b.tar")] {
         if st.packages.contains_key(pkg) {
             assert!(
-                on_media.iter().any(|r| r.starts_with(&format!("receipts/{bundle}."))),
+                on_media
+                    .iter()
+                    .any(|r| r.starts_with(&format!("receipts/{bundle}."))),
                 "{what}: {pkg} recorded without a receipt on the media ({on_media:?})"
             );
         }
@@ -291,7 +311,10 @@ fn d56_every_failed_fsync_in_a_run_is_exit_2_with_verdicts_and_no_partial_files(
         assert_eq!(rep.exit_code(), 0, "{rep:#?}");
         s.count(Op::Sync)
     };
-    assert!(clean >= 6, "receipt, two logs and the state, per bundle: {clean}");
+    assert!(
+        clean >= 6,
+        "receipt, two logs and the state, per bundle: {clean}"
+    );
     for errno in [EIO, ENOSPC] {
         for n in 1..=clean {
             let (kit, a, b) = used_kit();
@@ -341,7 +364,6 @@ fn d59_full_disk_at_every_write_of_a_run_is_exit_2_with_verdicts_and_no_partial_
 /// the state log; and #4, the media log). When the media log append failed (fsync #4), the next
 /// bundle still gets a receipt on that medium.
 #[test]
-#[ignore = "BUG: a failed evidence append (Recorder::record) leaves the log head behind (duplicate seq in the appliance log) and does not stop media writes"]
 fn d56_a_failed_log_append_leaves_the_appliance_log_a_valid_chain() {
     let clean = {
         let (kit, _, _) = used_kit();

@@ -32,7 +32,8 @@ pub struct Recorder<'a> {
     state: StateDir,
     data: StateData,
     writer: Option<(ApplianceKey, LogHead)>,
-    media_failed: bool,
+    /// A write failed: nothing more is written in this run (formats §6).
+    halted: bool,
 }
 
 fn run_err(e: impl std::fmt::Display) -> RunError {
@@ -73,13 +74,13 @@ impl<'a> Recorder<'a> {
             state,
             data,
             writer,
-            media_failed: false,
+            halted: false,
         };
         if let Some((key, _)) = &rec.writer {
             // A medium that cannot be written is reported with the first verdict that needs it.
             let tidy = receipt::remove_media_temps(storage, media).map(|_| ());
             let publish = key.publish_to_media(storage, media).map(|_| ());
-            rec.media_failed = tidy.is_err() || publish.is_err();
+            rec.halted = tidy.is_err() || publish.is_err();
         }
         Ok(rec)
     }
@@ -87,7 +88,7 @@ impl<'a> Recorder<'a> {
     /// Flushes the media's file system once the run is over (vfat has no journal: #55).
     pub fn finish(&self) -> Result<(), String> {
         match &self.writer {
-            Some(_) if !self.media_failed => self
+            Some(_) if !self.halted => self
                 .storage
                 .sync_filesystem(&self.media)
                 .map_err(|e| format!("the media could not be synced: {e}")),
@@ -141,8 +142,8 @@ impl<'a> Recorder<'a> {
         let Some((key, head)) = &self.writer else {
             return Ok(None);
         };
-        if self.media_failed {
-            return Err(format!("{rel}: the media is not writable; no receipt was written and the state was not updated"));
+        if self.halted {
+            return Err(format!("{rel}: an earlier write failed, so nothing more is written in this run; no receipt was written and the state was not updated"));
         }
         let payload = ReceiptPayload {
             type_: RECEIPT_TYPE.into(),
@@ -185,7 +186,7 @@ impl<'a> Recorder<'a> {
         ) {
             Ok(r) => r,
             Err(e) => {
-                self.media_failed = true;
+                self.halted = true;
                 return Err(format!(
                     "{rel}: the receipt could not be written ({e}); the state was not updated"
                 ));
@@ -208,6 +209,9 @@ impl<'a> Recorder<'a> {
             &record,
         )
         .map_err(|e| {
+            // The line may have reached a log before its fsync failed: writing on would chain a
+            // second record to the same head. Nothing more is written in this run.
+            self.halted = true;
             format!(
                 "{rel}: the evidence record could not be appended ({e}); the state was not updated"
             )
@@ -215,8 +219,10 @@ impl<'a> Recorder<'a> {
         if let Some((_, h)) = self.writer.as_mut() {
             *h = new_head;
         }
-        self.update_state(a)
-            .map_err(|e| format!("{rel}: the state could not be updated: {e}"))?;
+        self.update_state(a).map_err(|e| {
+            self.halted = true;
+            format!("{rel}: the state could not be updated: {e}")
+        })?;
         Ok(Some(receipt_rel))
     }
 
