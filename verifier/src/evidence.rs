@@ -402,7 +402,8 @@ fn parse_line(line: &[u8]) -> Option<ParsedLine> {
     let at = line
         .windows(SIG_MARKER.len())
         .rposition(|w| w == SIG_MARKER)?;
-    let sig_text = std::str::from_utf8(&line[at + SIG_MARKER.len()..line.len() - 2]).ok()?;
+    // `get`: in `…,"sig":"}` the marker's closing quote is also the line's final quote.
+    let sig_text = std::str::from_utf8(line.get(at + SIG_MARKER.len()..line.len() - 2)?).ok()?;
     let fields: Fields = crate::json::parse(line).ok()?;
     // The member found at the end must be the `sig` the parser saw (so it is the last member).
     if fields.sig != sig_text {
