@@ -512,7 +512,9 @@ pub fn ed25519_key_and_sig(data: &[u8]) {
     let k = data.len().min(32);
     raw[..k].copy_from_slice(&data[..k]);
     let s = data.len().saturating_sub(32).min(SIGNATURE_LEN);
-    sig[..s].copy_from_slice(&data[32..32 + s]);
+    if let Some(b) = data.get(32..32 + s) {
+        sig[..s].copy_from_slice(b);
+    }
     let msg = data.get(96..).unwrap_or(&[]);
     if let Ok(pk) = PublicKey::from_bytes(&raw) {
         assert_eq!(pk.as_bytes(), &raw);
