@@ -27,11 +27,21 @@ fn put(out: &Path, target: &str, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-fn release() -> (Vec<Artifact>, Vec<(String, Vec<u8>)>, std::collections::BTreeMap<String, Vec<u8>>) {
+/// Artifacts, their contents, and the metadata files `pack::metadata` makes for them.
+type Release = (
+    Vec<Artifact>,
+    Vec<(String, Vec<u8>)>,
+    std::collections::BTreeMap<String, Vec<u8>>,
+);
+
+fn release() -> Release {
     let f = fixture();
     let contents: Vec<(String, Vec<u8>)> = vec![
         ("README.md".into(), b"# demo\n".to_vec()),
-        ("bin/cavra-linux-amd64".into(), b"\x7fELF demo runtime\n".to_vec()),
+        (
+            "bin/cavra-linux-amd64".into(),
+            b"\x7fELF demo runtime\n".to_vec(),
+        ),
     ];
     let artifacts: Vec<Artifact> = contents
         .iter()
@@ -104,12 +114,14 @@ fn policy_seed(extra: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
     for name in order {
         let bytes = &meta[name];
         let (kind, body) = match name {
-            "cavra-runtime.provenance.intoto.json" => {
-                ("SP", templ(&Envelope::parse(bytes).unwrap().payload, &known))
-            }
-            "checksums.txt.sig.json" => {
-                ("SR", templ(&Envelope::parse(bytes).unwrap().payload, &known))
-            }
+            "cavra-runtime.provenance.intoto.json" => (
+                "SP",
+                templ(&Envelope::parse(bytes).unwrap().payload, &known),
+            ),
+            "checksums.txt.sig.json" => (
+                "SR",
+                templ(&Envelope::parse(bytes).unwrap().payload, &known),
+            ),
             "offline-trust-root-bootstrap.json" | "revocations.json" => ("M", bytes.clone()),
             _ => ("M", templ(bytes, &known)),
         };
@@ -281,9 +293,17 @@ fn main() {
     );
     with_entries = with_entries.replace(
         "\"revoked_artifacts\": []",
-        &format!("\"revoked_artifacts\": [{{\"sha256\": \"{}\", \"reason\": \"bad\"}}]", "cd".repeat(32)),
+        &format!(
+            "\"revoked_artifacts\": [{{\"sha256\": \"{}\", \"reason\": \"bad\"}}]",
+            "cd".repeat(32)
+        ),
     );
-    put(&out, "revocations", "list-payload-entries", with_entries.as_bytes());
+    put(
+        &out,
+        "revocations",
+        "list-payload-entries",
+        with_entries.as_bytes(),
+    );
     put(
         &out,
         "statement_provenance",
@@ -296,8 +316,18 @@ fn main() {
         "release-statement",
         &Envelope::parse(sig_env).unwrap().payload,
     );
-    put(&out, "release_evidence", "evidence", &meta["release-evidence.json"]);
-    put(&out, "json_strict", "evidence", &meta["release-evidence.json"]);
+    put(
+        &out,
+        "release_evidence",
+        "evidence",
+        &meta["release-evidence.json"],
+    );
+    put(
+        &out,
+        "json_strict",
+        "evidence",
+        &meta["release-evidence.json"],
+    );
     put(
         &out,
         "signing_ops",
@@ -318,7 +348,10 @@ fn main() {
     );
     for (n, s) in [
         ("dup", &b"{\"a\":1,\"a\":2}"[..]),
-        ("numbers", b"[1,-0,1.0,1e400,18446744073709551616,-9223372036854775809]"),
+        (
+            "numbers",
+            b"[1,-0,1.0,1e400,18446744073709551616,-9223372036854775809]",
+        ),
         ("surrogate", b"{\"a\":\"\\ud800\\udc00\\ud800\"}"),
         ("deep", b"[[[[[[[[[[[[[[[[{\"x\":[{}]}]]]]]]]]]]]]]]]]"),
     ] {
@@ -330,7 +363,12 @@ fn main() {
         "hello",
         b"\x76http://example.com/HelloWorldhello world",
     );
-    put(&out, "pae", "protocol-example", b"DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+    put(
+        &out,
+        "pae",
+        "protocol-example",
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world",
+    );
     let msg = b"airlock fuzz";
     let sig = f.release.signing_key().sign_msg(msg);
     put(
@@ -390,7 +428,12 @@ fn main() {
     for v in [Verdict::Promote, Verdict::Reject] {
         let p = receipt_payload(v);
         let name = format!("{v:?}").to_lowercase();
-        put(&out, "receipt_verify", &format!("{name}-payload"), &dsse::to_pretty_json(&p));
+        put(
+            &out,
+            "receipt_verify",
+            &format!("{name}-payload"),
+            &dsse::to_pretty_json(&p),
+        );
         let env = airlock::receipt::sign_receipt(&p, &f.appliance);
         put(&out, "receipt_verify", &format!("{name}-envelope"), &env);
         if v == Verdict::Reject {
@@ -446,6 +489,3 @@ impl SignMsg for ed25519_dalek::SigningKey {
         self.sign(m).to_bytes()
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: &Path) {}

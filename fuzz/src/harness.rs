@@ -332,10 +332,7 @@ fn check_revocations(bytes: &[u8]) -> bool {
     let Ok(r) = Revocations::parse(bytes) else {
         return false;
     };
-    assert_eq!(
-        r.artifact_digests.len(),
-        r.payload.revoked_artifacts.len()
-    );
+    assert_eq!(r.artifact_digests.len(), r.payload.revoked_artifacts.len());
     assert!(r.version() >= 1);
     let _ = author_revs::describe(&r.payload);
     true
@@ -379,7 +376,10 @@ pub fn statement_provenance(data: &[u8]) {
 pub fn release_evidence(data: &[u8]) {
     if let Ok((ev, v)) = ReleaseEvidence::parse(data) {
         assert_eq!(ev.commit.len(), 40);
-        assert_eq!(v.to_string().trim_start_matches('v'), ev.version.trim_start_matches('v'));
+        assert_eq!(
+            v.to_string().trim_start_matches('v'),
+            ev.version.trim_start_matches('v')
+        );
         let _ = dsse::to_pretty_json(&ev);
     }
 }
@@ -422,8 +422,16 @@ pub fn checksums(data: &[u8]) {
         errors + (ok_names.len() - distinct.len()),
         "one reason per malformed line and per repeated name"
     );
-    small_set::<4, 16>(data, errors == 0 && distinct.len() == ok_names.len(), &ok_names);
-    small_set::<64, 256>(data, errors == 0 && distinct.len() == ok_names.len(), &ok_names);
+    small_set::<4, 16>(
+        data,
+        errors == 0 && distinct.len() == ok_names.len(),
+        &ok_names,
+    );
+    small_set::<64, 256>(
+        data,
+        errors == 0 && distinct.len() == ok_names.len(),
+        &ok_names,
+    );
 }
 
 fn small_set<const N: usize, const NAME: usize>(data: &[u8], clean: bool, names: &[&str]) {
@@ -465,10 +473,7 @@ pub fn pae(data: &[u8]) {
     assert_eq!(dsse::pae(ty, body), out);
     if len > 0 {
         let mut short = vec![0u8; len - 1];
-        assert_eq!(
-            pae::encode(&mut short, ty, body),
-            Err(pae::PaeError::Write)
-        );
+        assert_eq!(pae::encode(&mut short, ty, body), Err(pae::PaeError::Write));
     }
     // The input itself as a PAE: a reference parser of the prefix; whatever it accepts must
     // re-encode to exactly the input.
@@ -570,8 +575,10 @@ fn scratch_dir() -> &'static tempfile::TempDir {
 
 fn scan_bytes(bytes: &[u8]) -> Scan {
     // One file per thread (the replay test runs targets in parallel threads).
-    let name = format!("bundle-{:?}.tar", std::thread::current().id())
-        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "");
+    let name = format!("bundle-{:?}.tar", std::thread::current().id()).replace(
+        |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+        "",
+    );
     let path: PathBuf = scratch_dir().path().join(name);
     std::fs::write(&path, bytes).expect("write scratch bundle");
     let scan = bundle::scan(&path, &small_limits(), &NoProgress).expect("no deadline is set");
@@ -868,8 +875,11 @@ pub fn receipt_verify(data: &[u8]) {
 /// In a `receipt_verify` input: envelope, this, key entry.
 pub const KEY_SPLIT: &[u8] = b"\n--key--\n";
 
+/// A target's entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, in the order `docs/FUZZING.md` lists them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("json_strict", json_strict),
     ("dsse_envelope", dsse_envelope),
     ("trust_root", trust_root),
