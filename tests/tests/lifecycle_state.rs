@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::os::unix::fs::DirBuilderExt;
 use std::process::Command;
 use support::*;
 
@@ -202,7 +203,13 @@ fn missing_anchor_is_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("anchor"));
-    // The default anchor, STATE/anchor.json, is used when present.
+    // The default anchor, STATE/anchor.json, is used when present (the failed runs created no
+    // state directory: the operator provisions it).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&kit.state)
+        .unwrap();
     std::fs::write(kit.state.join("anchor.json"), &kit.anchor).unwrap();
     o.anchor = None;
     assert_eq!(kit.run_opts(&o).unwrap().exit_code(), 0);
