@@ -153,7 +153,7 @@ impl LogHead {
                 }
             }
         }
-        while let Some(i) = window[pos..].iter().position(|&b| b == b'\n') {
+        while let Some(i) = window.iter().skip(pos).position(|&b| b == b'\n') {
             lines.push((pos, pos + i));
             pos += i + 1;
         }
@@ -592,7 +592,7 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
     let mut spans = Vec::new();
     let mut pos = 0usize;
     while pos < bytes.len() {
-        match bytes[pos..].iter().position(|&b| b == b'\n') {
+        match bytes.iter().skip(pos).position(|&b| b == b'\n') {
             Some(i) => {
                 spans.push((pos, pos + i));
                 pos += i + 1;
