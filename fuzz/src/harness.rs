@@ -560,6 +560,7 @@ pub fn ed25519_key_and_sig(data: &[u8]) {
 pub fn small_limits() -> Limits {
     Limits {
         max_entries: 32,
+        max_name_bytes: 8192,
         max_header_bytes: 4096,
         max_metadata_bytes: 16 * 1024,
         max_metadata_files: 8,

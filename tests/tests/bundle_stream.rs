@@ -284,6 +284,27 @@ fn entry_count_is_capped() {
     assert_eq!(s.inventory.files.len(), 10);
 }
 
+/// The names of all entries together are capped: they are held in memory for the duplicate check
+/// and the inventory, so many long names must not grow memory without bound.
+#[test]
+fn total_name_bytes_are_capped() {
+    let mut raw = Raw::new();
+    for i in 0..5 {
+        raw = raw.file(&format!("{}{i}", "n".repeat(90)), b"x");
+    }
+    let limits = Limits {
+        max_name_bytes: 300,
+        ..Limits::default()
+    };
+    let s = scan_with(&raw.end(), &limits);
+    assert_reason(
+        &s,
+        Code::BundleLimitExceeded,
+        "entry names add up to more than 300 bytes",
+    );
+    assert_eq!(s.inventory.files.len(), 3);
+}
+
 #[test]
 fn unopenable_bundle_is_unreadable_without_a_digest() {
     let dir = tempfile::tempdir().unwrap();

@@ -226,6 +226,7 @@ pub(crate) fn walk(input: &mut Input<'_>, limits: &Limits, scan: &mut Scan) -> R
         limits,
         names: Names::default(),
         entries: 0,
+        name_bytes: 0,
         metadata_files: 0,
     };
     let mut problems = Problems {
@@ -241,6 +242,7 @@ struct Walker<'l> {
     limits: &'l Limits,
     names: Names,
     entries: usize,
+    name_bytes: u64,
     metadata_files: usize,
 }
 
@@ -536,6 +538,16 @@ impl Walker<'_> {
             }
             (None, None) => header.name.clone(),
         };
+        self.name_bytes = self.name_bytes.saturating_add(raw_name.len() as u64);
+        if self.name_bytes > self.limits.max_name_bytes {
+            return Err(problems.fatal(
+                Code::BundleLimitExceeded,
+                format!(
+                    "The bundle's entry names add up to more than {} bytes (the limit).",
+                    self.limits.max_name_bytes
+                ),
+            ));
+        }
         let shown = Shown(&raw_name).to_string();
         let kind = match header.flag {
             b'0' | 0 => Kind::File,

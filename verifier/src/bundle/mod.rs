@@ -28,6 +28,9 @@ use std::time::Instant;
 pub struct Limits {
     /// Most entries (files and directories) in one archive.
     pub max_entries: usize,
+    /// Most bytes of entry names in one archive, all entries together (the names are kept for
+    /// the duplicate check and the inventory, so this bounds that memory).
+    pub max_name_bytes: u64,
     /// Largest PAX extended header or GNU long-name entry, in bytes.
     pub max_header_bytes: u64,
     /// Largest metadata file kept in memory (checksums, signatures, JSON documents).
@@ -44,6 +47,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_entries: 100_000,
+            max_name_bytes: 16 << 20,
             max_header_bytes: 1 << 20,
             max_metadata_bytes: 1 << 20,
             max_metadata_files: 1024,
