@@ -88,10 +88,12 @@ impl fmt::Debug for ApplianceKey {
 }
 
 /// The key id for a raw public key: `airlock-appliance-` + first 16 hex of its fingerprint.
-pub fn key_id_for(raw: &[u8; 32]) -> KeyId {
+pub fn key_id_for(raw: &[u8; 32]) -> Result<KeyId, String> {
     let fp = hex(&airlock_core::digest::sha256(raw));
-    // 18 + 16 characters of [a-z0-9-]: always a valid key id.
-    KeyId::new(&format!("{KEY_ID_PREFIX}{}", &fp[..16])).expect("valid key id")
+    KeyId::new(&format!(
+        "{KEY_ID_PREFIX}{}",
+        fp.get(..16).unwrap_or_default()
+    ))
 }
 
 impl ApplianceKey {
@@ -101,7 +103,7 @@ impl ApplianceKey {
         let public = PublicKey::from_bytes(&raw)
             .map_err(|e| format!("derived public key is unusable: {e:?}"))?;
         Ok(Self {
-            key_id: key_id_for(&raw),
+            key_id: key_id_for(&raw)?,
             signing,
             public,
         })

@@ -22,7 +22,10 @@ impl ReadAt for std::fs::File {
         let mut buf = vec![0u8; len];
         let mut got = 0;
         while got < len {
-            match self.read_at(&mut buf[got..], offset + got as u64) {
+            let Some(rest) = buf.get_mut(got..) else {
+                break;
+            };
+            match self.read_at(rest, offset + got as u64) {
                 Ok(0) => break,
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
