@@ -458,9 +458,12 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
                     input.now
                 ),
             ));
+        } else {
+            // Material from the future is refused: it never moves the floor (issue 11 #8).
+            floor = floor.max(Some(issued));
         }
-        floor = floor.max(Some(issued));
     }
+    let clock_untrusted = reasons.iter().any(|r| r.code == Code::ClockUntrusted);
     // A bundle that could not be read to the end has no content to judge: its other findings
     // would only be echoes of the truncation.
     if scan
@@ -603,13 +606,26 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     } else {
         Verdict::Reject
     };
-    if let Some(r) = &root {
-        updates.roots = r.accepted().to_vec();
+    // Roots and lists established under an untrusted clock are refused: they never move the
+    // state (issue 11 #8). Only roots not already remembered are new (issue 11 #5).
+    if let Some(r) = root.as_ref().filter(|_| !clock_untrusted) {
+        let known: std::collections::HashSet<[u8; 32]> = input
+            .memory
+            .stored_roots
+            .iter()
+            .map(|c| sha256(&c.bytes))
+            .collect();
+        updates.roots = r
+            .accepted()
+            .iter()
+            .filter(|(_, bytes)| !known.contains(&sha256(bytes)))
+            .cloned()
+            .collect();
         updates.trust_root_version = Some(r.version());
     }
     if let Some((l, bytes)) = revs
         .list()
-        .filter(|(l, _)| l.version() > input.memory.revocations_version)
+        .filter(|(l, _)| l.version() > input.memory.revocations_version && !clock_untrusted)
     {
         updates.revocations = Some((l.version(), bytes.clone()));
     }
@@ -626,7 +642,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     }
     updates.clock_floor = floor
         .max(Some(input.now))
-        .filter(|_| !reasons.iter().any(|r| r.code == Code::ClockUntrusted))
+        .filter(|_| !clock_untrusted)
         .or(floor);
     let mut signers: Vec<SignerRef> = Vec::new();
     if let Some(r) = &release {
