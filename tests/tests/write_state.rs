@@ -36,16 +36,16 @@ fn fresh_state_is_created_private_and_round_trips() {
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o700
     );
-    assert_eq!(st.load().unwrap(), StateData::default());
-    assert_eq!(st.load().unwrap().format, 1);
-    st.save(&RealStorage, &sample()).unwrap();
-    assert_eq!(st.load().unwrap(), sample());
+    assert_eq!(st.load(None).unwrap(), StateData::default());
+    assert_eq!(st.load(None).unwrap().format, 2);
+    // The key is created on first use, with mode 0600.
+    let key = st.appliance_key(&RealStorage).unwrap().unwrap();
+    st.save(&RealStorage, &sample(), &key).unwrap();
+    assert_eq!(st.load(Some(&key)).unwrap(), sample());
     let mode = fs::metadata(st.state_path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert_eq!(st.anchor_path(), path.join("anchor.json"));
     assert_eq!(st.evidence_log_path(), path.join("evidence.jsonl"));
-    // The key is created on first use, with mode 0600.
-    let key = st.appliance_key(&RealStorage).unwrap().unwrap();
     let m = fs::metadata(path.join("appliance-key.pem"))
         .unwrap()
         .permissions()
@@ -62,7 +62,8 @@ fn fresh_state_is_created_private_and_round_trips() {
 fn a_damaged_state_file_stops_the_run_and_is_never_reset() {
     let root = tempfile::tempdir().unwrap();
     let st = StateDir::open(&RealStorage, root.path(), Mode::Create).unwrap();
-    st.save(&RealStorage, &sample()).unwrap();
+    let key = st.appliance_key(&RealStorage).unwrap().unwrap();
+    st.save(&RealStorage, &sample(), &key).unwrap();
     let good = fs::read(st.state_path()).unwrap();
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("truncated", good[..good.len() / 2].to_vec()),
@@ -80,7 +81,7 @@ fn a_damaged_state_file_stops_the_run_and_is_never_reset() {
             "future format",
             String::from_utf8(good.clone())
                 .unwrap()
-                .replace("\"format\": 1", "\"format\": 2")
+                .replace("\"format\": 2", "\"format\": 3")
                 .into_bytes(),
         ),
         (
@@ -100,7 +101,7 @@ fn a_damaged_state_file_stops_the_run_and_is_never_reset() {
     ];
     for (what, bytes) in cases {
         fs::write(st.state_path(), &bytes).unwrap();
-        let e = st.load().unwrap_err();
+        let e = st.load(Some(&key)).unwrap_err();
         assert!(matches!(e, StateError::Corrupt(..)), "{what}: {e:?}");
         let msg = e.to_string();
         assert!(
@@ -120,19 +121,22 @@ fn saving_survives_power_loss_and_faults() {
     let probe = FaultyStorage::new();
     let root = tempfile::tempdir().unwrap();
     let st = StateDir::open(&RealStorage, root.path(), Mode::Create).unwrap();
-    st.save(&RealStorage, &StateData::default()).unwrap();
-    st.save(&probe, &sample()).unwrap();
+    let key = st.appliance_key(&RealStorage).unwrap().unwrap();
+    st.save(&RealStorage, &StateData::default(), &key).unwrap();
+    st.save(&probe, &sample(), &key).unwrap();
     let total = probe.ops();
     for mode in [Crash::DropAll, Crash::KeepNames] {
         for n in 0..=total {
             let root = tempfile::tempdir().unwrap();
             let st = StateDir::open(&RealStorage, root.path(), Mode::Create).unwrap();
-            st.save(&RealStorage, &StateData::default()).unwrap();
+            st.save(&RealStorage, &StateData::default(), &key).unwrap();
             let f = FaultyStorage::halt_after(n);
             f.assume_durable(&st.state_path());
-            assert_eq!(st.save(&f, &sample()).is_ok(), n >= total);
+            assert_eq!(st.save(&f, &sample(), &key).is_ok(), n >= total);
             f.crash(mode);
-            let got = st.load().expect("old or new state, never a damaged one");
+            let got = st
+                .load(Some(&key))
+                .expect("old or new state, never a damaged one");
             assert!(
                 got == StateData::default() || got == sample(),
                 "{mode:?} {n}"
@@ -146,9 +150,9 @@ fn saving_survives_power_loss_and_faults() {
         for errno in [EIO, ENOSPC] {
             let root = tempfile::tempdir().unwrap();
             let st = StateDir::open(&RealStorage, root.path(), Mode::Create).unwrap();
-            st.save(&RealStorage, &StateData::default()).unwrap();
+            st.save(&RealStorage, &StateData::default(), &key).unwrap();
             let f = FaultyStorage::fail_nth(op, 1, errno);
-            let r = st.save(&f, &sample());
+            let r = st.save(&f, &sample(), &key);
             if f.count(op) == 0 {
                 continue;
             }
@@ -157,7 +161,7 @@ fn saving_survives_power_loss_and_faults() {
                 e.to_string().contains("cannot update the appliance state"),
                 "{e}"
             );
-            let got = st.load().unwrap();
+            let got = st.load(Some(&key)).unwrap();
             assert!(got == StateData::default() || (op == Op::SyncDir && got == sample()));
         }
     }
@@ -208,10 +212,11 @@ fn read_only_state_writes_nothing() {
     let missing = root.path().join("nope");
     let st = StateDir::open(&RealStorage, &missing, Mode::ReadOnly).unwrap();
     assert!(!missing.exists(), "read-only does not create");
-    assert_eq!(st.load().unwrap(), StateData::default());
+    assert_eq!(st.load(None).unwrap(), StateData::default());
     assert!(st.appliance_key(&RealStorage).unwrap().is_none());
+    let key = airlock::appliance_key::ApplianceKey::generate().unwrap();
     assert!(matches!(
-        st.save(&RealStorage, &sample()),
+        st.save(&RealStorage, &sample(), &key),
         Err(StateError::ReadOnly(_))
     ));
     assert!(st.store_trust_root(&RealStorage, 1, b"x").is_err());

@@ -122,99 +122,122 @@ impl LogHead {
         }
     }
 
-    /// Reads the head of the appliance's own log at `path`: the last record, which must verify
-    /// under `key`. A missing file is an empty log. A torn tail is reported in the result and, when
-    /// `repair` is set, cut off (through `storage`, fsynced). A final line that is a well-formed
-    /// record but does not verify is an error: the log was altered.
+    /// Reads the head of the appliance's own log at `path` (see [`LogHead::read_with_last`]).
     pub fn read(
         storage: &dyn Storage,
         path: &Path,
         key: &ApplianceKey,
         repair: bool,
     ) -> Result<Self, EvidenceError> {
-        let io_err = |e| EvidenceError::Io(path.to_owned(), e);
+        Self::read_with_last(storage, path, key, repair).map(|(h, _)| h)
+    }
+
+    /// Reads the head of the appliance's own log at `path` and its last record's line. A missing
+    /// or empty file is an empty log. Only a final line without its newline is a torn tail (a
+    /// power cut mid-append): it is reported in the result and, when `repair` is set, cut off
+    /// (through `storage`, fsynced). Every complete line of the last [`HEAD_WINDOW`] bytes must be
+    /// a record by `key`, each chained to the one before (`seq` + 1, `prev` its line's SHA-256),
+    /// the first of the file seq 1 after [`GENESIS_PREV`], and the last must verify: anything else
+    /// is an error, since the log was altered (issue 11 #10).
+    pub fn read_with_last(
+        storage: &dyn Storage,
+        path: &Path,
+        key: &ApplianceKey,
+        repair: bool,
+    ) -> Result<(Self, Option<Vec<u8>>), EvidenceError> {
+        let corrupt = |m: String| EvidenceError::Corrupt(path.to_owned(), m);
         let (start, window, file_len) = match read_tail(path, HEAD_WINDOW) {
             Ok(v) => v,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::genesis()),
-            Err(e) => return Err(io_err(e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Self::genesis(), None)),
+            Err(e) => return Err(EvidenceError::Io(path.to_owned(), e)),
         };
-        // Byte ranges of the complete (newline-terminated) lines in the window.
-        let mut lines: Vec<(usize, usize)> = Vec::new();
+        // Complete lines end at the last newline; what follows it is a torn tail.
+        let complete_end = window
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let mut pos = 0usize;
         if start > 0 {
             // The window starts mid-line: skip to the first line start.
             match window.iter().position(|&b| b == b'\n') {
                 Some(i) => pos = i + 1,
                 None => {
-                    return Err(EvidenceError::Corrupt(
-                        path.to_owned(),
-                        format!("no line break in its last {HEAD_WINDOW} bytes"),
-                    ))
+                    return Err(corrupt(format!(
+                        "no line break in its last {HEAD_WINDOW} bytes"
+                    )))
                 }
             }
         }
-        while let Some(i) = window.iter().skip(pos).position(|&b| b == b'\n') {
-            lines.push((pos, pos + i));
-            pos += i + 1;
-        }
-        let mut good_end = pos; // end of the last good line (after its newline) in the window
-        let mut head = None;
-        for &(a, b) in lines.iter().rev() {
-            let line = &window[a..b];
-            match parse_line(line) {
-                None => {
-                    good_end = a;
-                    continue;
-                }
-                Some(parsed) => {
-                    if parsed.fields.key_id != *key.key_id().as_str() {
-                        return Err(EvidenceError::Corrupt(
-                            path.to_owned(),
-                            format!(
-                                "its last record names key {:?}, not this appliance's {}",
-                                parsed.fields.key_id,
-                                key.key_id()
-                            ),
-                        ));
-                    }
-                    if !parsed.signature_ok(key.public()) {
-                        return Err(EvidenceError::Corrupt(
-                            path.to_owned(),
-                            format!(
-                                "the signature of its last record (seq {}) does not verify",
-                                parsed.fields.seq
-                            ),
-                        ));
-                    }
-                    let next_seq = parsed.fields.seq.checked_add(1).ok_or_else(|| {
-                        EvidenceError::Corrupt(path.to_owned(), "seq overflows".into())
-                    })?;
-                    good_end = b + 1;
-                    head = Some(Self {
-                        next_seq,
-                        prev: hex(&sha256(line)),
-                        torn_tail: None,
-                    });
-                    break;
-                }
+        let mut last: Option<(ParsedLine, &[u8])> = None;
+        while pos < complete_end {
+            let Some(len) = window
+                .get(pos..complete_end)
+                .and_then(|w| w.iter().position(|&b| b == b'\n'))
+            else {
+                break;
+            };
+            let line = window.get(pos..pos + len).unwrap_or_default();
+            let offset = start + pos as u64;
+            pos += len + 1;
+            let Some(parsed) = parse_line(line) else {
+                return Err(corrupt(format!(
+                    "the complete line at byte {offset} is not a well-formed record (only a final line without its newline is a torn tail)"
+                )));
+            };
+            if parsed.fields.key_id != *key.key_id().as_str() {
+                return Err(corrupt(format!(
+                    "its record seq {} names key {:?}, not this appliance's {}",
+                    parsed.fields.seq,
+                    parsed.fields.key_id,
+                    key.key_id()
+                )));
             }
+            let (want_seq, want_prev) = match &last {
+                Some((p, l)) => (p.fields.seq.checked_add(1), hex(&sha256(l))),
+                None if start == 0 => (Some(1), GENESIS_PREV.to_owned()),
+                None => (Some(parsed.fields.seq), parsed.fields.prev.clone()),
+            };
+            if Some(parsed.fields.seq) != want_seq || parsed.fields.prev != want_prev {
+                return Err(corrupt(format!(
+                    "its chain is broken at byte {offset}: record seq {} with prev {} does not follow the record before it",
+                    parsed.fields.seq, parsed.fields.prev
+                )));
+            }
+            last = Some((parsed, line));
         }
-        let mut head = match head {
-            Some(h) => h,
-            None if start == 0 => Self::genesis(),
+        let (mut head, last_line) = match last {
+            Some((parsed, line)) => {
+                if !parsed.signature_ok(key.public()) {
+                    return Err(corrupt(format!(
+                        "the signature of its last record (seq {}) does not verify",
+                        parsed.fields.seq
+                    )));
+                }
+                let next_seq = parsed
+                    .fields
+                    .seq
+                    .checked_add(1)
+                    .ok_or_else(|| corrupt("seq overflows".into()))?;
+                let head = Self {
+                    next_seq,
+                    prev: hex(&sha256(line)),
+                    torn_tail: None,
+                };
+                (head, Some(line.to_vec()))
+            }
+            None if start == 0 => (Self::genesis(), None),
             None => {
-                return Err(EvidenceError::Corrupt(
-                    path.to_owned(),
-                    format!("no valid record in its last {HEAD_WINDOW} bytes"),
-                ))
+                return Err(corrupt(format!(
+                    "no record in its last {HEAD_WINDOW} bytes"
+                )))
             }
         };
-        let good_end_abs = start + good_end as u64;
+        let good_end_abs = start + complete_end as u64;
         if good_end_abs < file_len {
             head.torn_tail = Some(TornTail {
                 offset: good_end_abs,
                 bytes: file_len - good_end_abs,
-                terminated: window.last() == Some(&b'\n'),
+                terminated: false,
             });
             if repair {
                 storage.truncate(path, good_end_abs).map_err(|e| {
@@ -226,7 +249,7 @@ impl LogHead {
                 })?;
             }
         }
-        Ok(head)
+        Ok((head, last_line))
     }
 }
 
@@ -345,17 +368,54 @@ pub fn append(
     media: Option<&Path>,
     record: &Record,
 ) -> Result<LogHead, EvidenceError> {
-    atomic::append_line(storage, state_log, record.line(), MODE_PRIVATE)?;
+    append_line_to_state(storage, state_log, record.line())?;
     if let Some(media) = media {
-        let dir = atomic::ensure_dir(storage, media, EVIDENCE_DIR, MODE_DIR_PUBLIC)?;
-        atomic::append_line(
-            storage,
-            &dir.join(MEDIA_LOG_FILE),
-            record.line(),
-            MODE_PUBLIC,
-        )?;
+        append_to_media(storage, media, record.line())?;
     }
     Ok(record.next_head())
+}
+
+/// Appends a record line to the state's log (created 0600 if absent).
+pub fn append_line_to_state(
+    storage: &dyn Storage,
+    state_log: &Path,
+    line: &[u8],
+) -> Result<(), EvidenceError> {
+    atomic::append_line(storage, state_log, line, MODE_PRIVATE)?;
+    Ok(())
+}
+
+/// Appends a record line to `MEDIA/evidence/airlock-evidence.jsonl` (creating `evidence/`,
+/// refusing symlinks; existing bytes untouched).
+pub fn append_to_media(
+    storage: &dyn Storage,
+    media: &Path,
+    line: &[u8],
+) -> Result<(), EvidenceError> {
+    let dir = atomic::ensure_dir(storage, media, EVIDENCE_DIR, MODE_DIR_PUBLIC)?;
+    atomic::append_line(storage, &dir.join(MEDIA_LOG_FILE), line, MODE_PUBLIC)?;
+    Ok(())
+}
+
+/// The head after a record line as stored (in `state.json`): its seq + 1 and its SHA-256. None
+/// when the line is not a well-formed record.
+pub fn head_after_line(line: &[u8]) -> Option<(u64, LogHead)> {
+    let p = parse_line(line)?;
+    Some((
+        p.fields.seq,
+        LogHead {
+            next_seq: p.fields.seq.checked_add(1)?,
+            prev: hex(&sha256(line)),
+            torn_tail: None,
+        },
+    ))
+}
+
+/// `prev` and `key_id` of a well-formed record line whose signature verifies under `key`.
+pub fn verified_line_prev(line: &[u8], key: &ApplianceKey) -> Option<String> {
+    let p = parse_line(line)?;
+    (p.fields.key_id == key.key_id().as_str() && p.signature_ok(key.public()))
+        .then(|| p.fields.prev.clone())
 }
 
 /// The members of a record as parsed.
@@ -617,7 +677,13 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
             .checked_sub(2)
             .and_then(|i| parsed[..=i].iter().rposition(Option::is_some));
     }
-    let tail_start = last_record.map_or(0, |i| i + 1);
+    let mut tail_start = last_record.map_or(0, |i| i + 1);
+    if kind == LogKind::Appliance {
+        // The appliance's log is never appended after a torn line (it is cut off first): only a
+        // final line without its newline is a torn tail; complete lines that are not records are
+        // torn lines inside, failures (issue 11 #10).
+        tail_start = spans.len() - usize::from(unterminated_last);
+    }
     if tail_start < spans.len() {
         let offset = spans[tail_start].0 as u64;
         report.torn_tail = Some(TornTail {
@@ -750,6 +816,59 @@ pub fn check_against_receipt(
         ));
     }
     Ok(())
+}
+
+/// Checks that a receipt's file name is the one the appliance gives a receipt with its payload's
+/// `bundle.file` and `verdict` (`<stem>.<verdict>.receipt.json` or `<stem>.<verdict>.<n>.receipt.json`,
+/// n ≥ 2; [`crate::receipt::receipt_names`]): a promote receipt renamed over a deleted reject
+/// receipt is caught (issue 11 #11).
+pub fn check_receipt_name(file_name: &str, receipt: &ReceiptPayload) -> Result<(), String> {
+    let bundle_name = receipt.bundle.file.rsplit('/').next().unwrap_or_default();
+    let stem = crate::receipt::receipt_stem(bundle_name);
+    let want = format!("{stem}.{}.", receipt.verdict);
+    let ok = file_name
+        .strip_prefix(&want)
+        .and_then(|rest| rest.strip_suffix("receipt.json"))
+        .is_some_and(|mid| {
+            mid.is_empty()
+                || mid.strip_suffix('.').is_some_and(|n| {
+                    !n.starts_with('0')
+                        && n.bytes().all(|b| b.is_ascii_digit())
+                        && n.parse::<u64>().is_ok_and(|n| n >= 2)
+                })
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the receipt's file name does not match its content ({} of {:?}, expected {want}receipt.json): it was renamed",
+            receipt.verdict, receipt.bundle.file
+        ))
+    }
+}
+
+/// The verified records of `report` that name a receipt not among `receipt_sha256s` (the SHA-256
+/// of every receipt found beside the log): a receipt was deleted (issue 11 #11).
+pub fn records_without_receipt(
+    report: &LogReport,
+    receipt_sha256s: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    report
+        .records
+        .iter()
+        .filter_map(|r| {
+            let want = r.receipt_sha256.as_ref()?;
+            (!receipt_sha256s.contains(want)).then(|| {
+                format!(
+                    "record {} (line {}) names receipt {want} ({} of bundle {}), which is not in receipts/: it was deleted",
+                    r.seq,
+                    r.line,
+                    r.verdict,
+                    r.bundle_sha256.as_deref().unwrap_or("null")
+                )
+            })
+        })
+        .collect()
 }
 
 /// Checks the appliance's own head against a receipt it signed: a receipt naming a seq at or

@@ -22,6 +22,8 @@ pub mod receipt;
 pub mod record;
 pub mod run;
 pub mod state;
+pub mod state_lock;
+pub mod state_log;
 pub mod timestamp;
 pub mod trust;
 pub mod verdict;

@@ -1,6 +1,15 @@
-//! Writing a verdict back: the signed receipt on the media, the evidence record in the state's
-//! log and the media's log, and the state update — in that order, so that the state never
-//! remembers a verdict whose receipt is not on the media.
+//! Writing a verdict back, in this order (issue 11 #1):
+//!
+//! 1. the state: accepted roots and list, then `state.json`, sealed, naming the evidence record —
+//!    the commit point;
+//! 2. that record appended to the state's own log;
+//! 3. the signed receipt on the media;
+//! 4. the record appended to the media's log.
+//!
+//! So a signed receipt, which a promotion procedure acts on, never exists for a decision the
+//! appliance did not record: whatever fails (a plain file where `evidence/` should be, ENOSPC,
+//! EIO, a pulled stick), the state already holds the decision and the next stick is judged by it.
+//! A failure stops all writing for the rest of the run and its message says what was written.
 
 use crate::appliance_key::ApplianceKey;
 use crate::atomic::Storage;
@@ -10,7 +19,7 @@ use crate::keys::hex;
 use crate::policy::{Assessment, Memory, Promoted};
 use crate::receipt::{self, ApplianceRef, BundleRef, EvidenceRef, ReceiptPayload, RECEIPT_TYPE};
 use crate::run::RunError;
-use crate::state::{Mode, PromotedRelease, StateData, StateDir};
+use crate::state::{EvidenceMark, Mode, PromotedRelease, StateData, StateDir};
 use crate::timestamp::Timestamp;
 use crate::trust::Candidate;
 use airlock_core::digest::sha256;
@@ -54,16 +63,27 @@ impl<'a> Recorder<'a> {
         } else {
             Mode::ReadOnly
         };
-        let state = StateDir::open(storage, state_dir, state_mode).map_err(run_err)?;
-        let data = state.load().map_err(run_err)?;
+        // Locks the directory for the whole run (held by `state` and its clones).
+        let state = StateDir::open_for_run(storage, state_dir, state_mode).map_err(run_err)?;
+        let existing = state.existing_appliance_key().map_err(run_err)?;
+        let data = state.load(existing.as_ref()).map_err(run_err)?;
         let writer = match mode {
-            WriteMode::DryRun => None,
+            WriteMode::DryRun => {
+                if let Some(key) = &existing {
+                    crate::state_log::reconcile(storage, &state, &data, key, false)
+                        .map_err(run_err)?;
+                }
+                None
+            }
             WriteMode::Write => {
-                let key = state
-                    .appliance_key(storage)
-                    .map_err(run_err)?
-                    .ok_or_else(|| RunError("the appliance key could not be created".into()))?;
-                let head = LogHead::read(storage, &state.evidence_log_path(), &key, true)
+                let key = match existing {
+                    Some(k) => k,
+                    None => state
+                        .appliance_key(storage)
+                        .map_err(run_err)?
+                        .ok_or_else(|| RunError("the appliance key could not be created".into()))?,
+                };
+                let head = crate::state_log::reconcile(storage, &state, &data, &key, true)
                     .map_err(run_err)?;
                 Some((key, head))
             }
@@ -130,20 +150,21 @@ impl<'a> Recorder<'a> {
         })
     }
 
-    /// Writes the receipt, the evidence record and the state update for one bundle. Returns the
-    /// MEDIA-relative receipt path (None on a dry run or once the media has failed).
+    /// Records one bundle's decision: the state, the state's log, the receipt, the media's log
+    /// (module docs). Returns the MEDIA-relative receipt path, when one was written (None on a dry
+    /// run), and what went wrong, if anything: the message says exactly what was written.
     pub fn record(
         &mut self,
         rel: &str,
         scan: &Scan,
         a: &Assessment,
         now: Timestamp,
-    ) -> Result<Option<String>, String> {
+    ) -> (Option<String>, Option<String>) {
         let Some((key, head)) = &self.writer else {
-            return Ok(None);
+            return (None, None);
         };
         if self.halted {
-            return Err(format!("{rel}: an earlier write failed, so nothing more is written in this run; no receipt was written and the state was not updated"));
+            return (None, Some(format!("{rel}: an earlier write failed, so nothing more is written in this run; no receipt was written and the state was not updated")));
         }
         let payload = ReceiptPayload {
             type_: RECEIPT_TYPE.into(),
@@ -173,6 +194,40 @@ impl<'a> Recorder<'a> {
             provenance: a.provenance.clone(),
         };
         let envelope = receipt::sign_receipt(&payload, key);
+        let record = Record::new(
+            head,
+            now,
+            payload.bundle.sha256.as_deref(),
+            a.verdict,
+            &a.reasons,
+            Some(&hex(&sha256(&envelope))),
+            key,
+        );
+        let seq = record.seq();
+        // Nothing more is written in this run after any failure below: a line may have reached a
+        // log before its fsync failed, and writing on would chain a second record to that head.
+        // 1. The state (the commit point).
+        if let Err(e) = self.update_state(a, &record) {
+            self.halted = true;
+            return (None, Some(format!(
+                "{rel}: the appliance state could not be updated ({e}); the decision was not recorded (unless only the final directory fsync failed), no evidence record and no receipt were written"
+            )));
+        }
+        if let Some((_, h)) = self.writer.as_mut() {
+            *h = record.next_head();
+        }
+        // 2. The state's log.
+        if let Err(e) = evidence::append_line_to_state(
+            self.storage,
+            &self.state.evidence_log_path(),
+            record.line(),
+        ) {
+            self.halted = true;
+            return (None, Some(format!(
+                "{rel}: the decision was recorded in the appliance state (evidence record {seq}), but the record could not be appended to the appliance's log ({e}); the next run completes the log from the state; no receipt was written to the media"
+            )));
+        }
+        // 3. The receipt.
         let file_name = Path::new(rel)
             .file_name()
             .and_then(|n| n.to_str())
@@ -187,65 +242,45 @@ impl<'a> Recorder<'a> {
             Ok(r) => r,
             Err(e) => {
                 self.halted = true;
-                return Err(format!(
-                    "{rel}: the receipt could not be written ({e}); the state was not updated"
-                ));
+                return (None, Some(format!(
+                    "{rel}: the decision was recorded by the appliance (state and its log, evidence record {seq}), but the receipt could not be written to the media ({e}); nothing more was written to the media"
+                )));
             }
         };
-        let bundle_hex = payload.bundle.sha256.as_deref();
-        let record = Record::new(
-            head,
-            now,
-            bundle_hex,
-            a.verdict,
-            &a.reasons,
-            Some(&hex(&sha256(&envelope))),
-            key,
-        );
-        let new_head = evidence::append(
-            self.storage,
-            &self.state.evidence_log_path(),
-            Some(&self.media),
-            &record,
-        )
-        .map_err(|e| {
-            // The line may have reached a log before its fsync failed: writing on would chain a
-            // second record to the same head. Nothing more is written in this run.
+        // 4. The media's log.
+        if let Err(e) = evidence::append_to_media(self.storage, &self.media, record.line()) {
             self.halted = true;
-            format!(
-                "{rel}: the evidence record could not be appended ({e}); the state was not updated"
-            )
-        })?;
-        if let Some((_, h)) = self.writer.as_mut() {
-            *h = new_head;
+            return (Some(receipt_rel.clone()), Some(format!(
+                "{rel}: the decision was recorded by the appliance (evidence record {seq}) and its receipt {receipt_rel} written, but the record could not be appended to the media's evidence log ({e})"
+            )));
         }
-        self.update_state(a).map_err(|e| {
-            self.halted = true;
-            format!("{rel}: the state could not be updated: {e}")
-        })?;
-        Ok(Some(receipt_rel))
+        (Some(receipt_rel), None)
     }
 
-    fn update_state(&mut self, a: &Assessment) -> Result<(), String> {
+    /// Stores the decision's roots and list, then saves the sealed `state.json` naming `record`.
+    fn update_state(&mut self, a: &Assessment, record: &Record) -> Result<(), String> {
+        let Some((key, _)) = &self.writer else {
+            return Ok(());
+        };
+        let mut next = self.data.clone();
         let u = &a.updates;
         for (v, bytes) in &u.roots {
             self.state
                 .store_trust_root(self.storage, *v, bytes)
                 .map_err(|e| e.to_string())?;
-            self.data.trust_root_version = self.data.trust_root_version.max(*v);
+            next.trust_root_version = next.trust_root_version.max(*v);
         }
-        self.data.trust_root_version = self
-            .data
+        next.trust_root_version = next
             .trust_root_version
             .max(u.trust_root_version.unwrap_or(0));
         if let Some((v, bytes)) = &u.revocations {
             self.state
                 .store_revocations(self.storage, bytes)
                 .map_err(|e| e.to_string())?;
-            self.data.revocations_version = self.data.revocations_version.max(*v);
+            next.revocations_version = next.revocations_version.max(*v);
         }
         if let Some((p, r)) = &u.promoted {
-            self.data.packages.insert(
+            next.packages.insert(
                 p.clone(),
                 PromotedRelease {
                     version: r.version.clone(),
@@ -253,9 +288,15 @@ impl<'a> Recorder<'a> {
                 },
             );
         }
-        self.data.clock_floor = self.data.clock_floor.max(u.clock_floor);
+        next.clock_floor = next.clock_floor.max(u.clock_floor);
+        next.evidence = EvidenceMark {
+            seq: record.seq(),
+            record: Some(String::from_utf8_lossy(record.line()).into_owned()),
+        };
         self.state
-            .save(self.storage, &self.data)
-            .map_err(|e| e.to_string())
+            .save(self.storage, &next, key)
+            .map_err(|e| e.to_string())?;
+        self.data = next;
+        Ok(())
     }
 }

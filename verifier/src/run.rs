@@ -167,13 +167,8 @@ pub fn verify_media_with(
             memory: &memory,
             now,
         });
-        let receipt = match recorder.record(rel, &scan, &assessment, now) {
-            Ok(r) => r,
-            Err(e) => {
-                report.problems.push(e);
-                None
-            }
-        };
+        let (receipt, problem) = recorder.record(rel, &scan, &assessment, now);
+        report.problems.extend(problem);
         remember(&mut memory, &assessment);
         report.results.push(BundleResult {
             bundle: rel.clone(),

@@ -10,14 +10,23 @@
 //! | `trust-root/<n>.json` | every trust root accepted, by version |
 //! | `revocations.json` | the newest revocation list accepted |
 //!
-//! A missing `state.json` is a fresh appliance (defaults). A present but empty, truncated,
-//! unparseable or unknown-format `state.json` is an error: the run stops (exit 2) and trust is
-//! never reset silently. Every write goes through [`crate::atomic`]: state files are replaced
+//! `state.json` is sealed: signed by the appliance key ([`STATE_SIG_CONTEXT`]) together with the
+//! seq and the line of the last evidence record it reflects, so a flipped version, an older copy
+//! put back or a log cut behind it is found ([`crate::state_log`]). A missing `state.json` is a
+//! fresh appliance (defaults) only while nothing else of the state exists (no evidence log, no
+//! stored root or list); a present but empty, truncated, unparseable, unknown-format or unsealed
+//! `state.json`, or one whose seal does not verify, is an error: the run stops (exit 2) and trust
+//! is never reset silently. Every write goes through [`crate::atomic`]: state files are replaced
 //! atomically, trust roots are written once and never replaced.
+//!
+//! One run at a time holds a state directory: [`StateDir::open_for_run`] takes an exclusive
+//! `flock` on it (shared for a read-only run) and holds it until the [`StateDir`] and its clones
+//! are dropped.
 
 use crate::appliance_key::{ApplianceKey, KeyFileError};
 use crate::atomic::{self, Storage, WriteError, MODE_DIR_PRIVATE, MODE_PRIVATE};
 use crate::document::dsse::to_pretty_json;
+use crate::keys::{decode_base64, encode_base64};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,6 +34,7 @@ use std::fmt;
 use std::io;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `state.json`.
 pub const STATE_FILE: &str = "state.json";
@@ -36,8 +46,11 @@ pub const EVIDENCE_LOG_FILE: &str = "evidence.jsonl";
 pub const TRUST_ROOT_DIR: &str = "trust-root";
 /// `revocations.json`.
 pub const REVOCATIONS_FILE: &str = "revocations.json";
-/// The `format` this version reads and writes.
-pub const STATE_FORMAT: u32 = 1;
+/// The `format` this version reads and writes (2: sealed; 1, unsealed, is refused).
+pub const STATE_FORMAT: u32 = 2;
+/// What the seal signs before the state's compact JSON (domain separation from evidence records
+/// and DSSE envelopes, which the same key signs).
+pub const STATE_SIG_CONTEXT: &[u8] = b"airlock-state-v2\n";
 /// Largest state document read.
 pub const MAX_STATE_BYTES: u64 = crate::json::MAX_DOCUMENT_BYTES as u64;
 /// Most stored trust roots read.
@@ -67,6 +80,8 @@ pub struct StateData {
     pub clock_floor: Option<Timestamp>,
     /// Highest promoted release per package.
     pub packages: BTreeMap<String, PromotedRelease>,
+    /// The last evidence record this state reflects (the counter the appliance's log carries).
+    pub evidence: EvidenceMark,
 }
 
 impl Default for StateData {
@@ -77,8 +92,49 @@ impl Default for StateData {
             revocations_version: 0,
             clock_floor: None,
             packages: BTreeMap::new(),
+            evidence: EvidenceMark::default(),
         }
     }
+}
+
+/// `state.json` `evidence`: the record written with the decision the state last took in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceMark {
+    /// Its `seq` (0: no record yet).
+    pub seq: u64,
+    /// The record's line (without newline), so that a power cut between saving the state and
+    /// appending to the log is completed from here (null when `seq` is 0).
+    pub record: Option<String>,
+}
+
+/// `state.json` `seal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Seal {
+    key_id: String,
+    sig: String,
+}
+
+/// `state.json` as stored: [`StateData`]'s members, then `seal`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: u32,
+    trust_root_version: u64,
+    revocations_version: u64,
+    clock_floor: Option<Timestamp>,
+    packages: BTreeMap<String, PromotedRelease>,
+    evidence: EvidenceMark,
+    seal: Seal,
+}
+
+/// The bytes the seal signs: [`STATE_SIG_CONTEXT`] then the compact JSON of `data`.
+fn sealed_message(data: &StateData) -> Vec<u8> {
+    let mut m = STATE_SIG_CONTEXT.to_vec();
+    // Serialising strings, numbers and maps cannot fail.
+    m.extend_from_slice(&serde_json::to_vec(data).unwrap_or_default());
+    m
 }
 
 /// How the state directory is opened.
@@ -153,15 +209,39 @@ pub enum Stored {
 pub struct StateDir {
     path: PathBuf,
     mode: Mode,
+    /// The `flock` on the directory, released when the last clone is dropped.
+    _lock: Option<Arc<crate::state_lock::StateLock>>,
 }
 
 impl StateDir {
     /// Opens (and with [`Mode::Create`] creates, mode 0700) the state directory. Refuses a path
     /// that is not a directory, or a directory writable by group or others.
     pub fn open(storage: &dyn Storage, path: &Path, mode: Mode) -> Result<Self, StateError> {
-        let dir = Self {
+        Self::open_inner(storage, path, mode, false)
+    }
+
+    /// [`StateDir::open`] for a run: also takes the state's `flock` (exclusive with
+    /// [`Mode::Create`], shared with [`Mode::ReadOnly`]), waiting for another run to finish, and
+    /// holds it until this value and its clones are dropped. One run at a time holds a state
+    /// directory (issue 11 #2).
+    pub fn open_for_run(
+        storage: &dyn Storage,
+        path: &Path,
+        mode: Mode,
+    ) -> Result<Self, StateError> {
+        Self::open_inner(storage, path, mode, true)
+    }
+
+    fn open_inner(
+        storage: &dyn Storage,
+        path: &Path,
+        mode: Mode,
+        lock: bool,
+    ) -> Result<Self, StateError> {
+        let mut dir = Self {
             path: path.to_owned(),
             mode,
+            _lock: None,
         };
         match std::fs::metadata(path) {
             Ok(m) if !m.is_dir() => {
@@ -187,6 +267,12 @@ impl StateDir {
                 create_dir_all(storage, path)?;
             }
             Err(e) => return Err(StateError::Io(path.to_owned(), e)),
+        }
+        // Before anything is read or tidied: another run's temp files are not stale.
+        if lock {
+            let lock = crate::state_lock::StateLock::acquire(path, mode == Mode::Create)
+                .map_err(|e| StateError::Io(path.to_owned(), e))?;
+            dir._lock = Some(Arc::new(lock));
         }
         if mode == Mode::Create {
             atomic::remove_stale_temps(storage, path)?;
@@ -227,12 +313,23 @@ impl StateDir {
         self.path.join(STATE_FILE)
     }
 
-    /// Reads `state.json`: defaults when absent; an error when present but unusable.
-    pub fn load(&self) -> Result<StateData, StateError> {
+    /// Reads `state.json` and checks its seal against `key` (the appliance key, when it exists).
+    /// Absent: defaults, but only while nothing else of the state exists (no evidence log, no
+    /// stored trust root or revocation list); otherwise, and when present but unusable, unsealed
+    /// or sealed by another key, an error.
+    pub fn load(&self, key: Option<&ApplianceKey>) -> Result<StateData, StateError> {
         let path = self.state_path();
         let bytes = match atomic::read_limited(&path, MAX_STATE_BYTES) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(StateData::default()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return match self.remembered_without_state()? {
+                    None => Ok(StateData::default()),
+                    Some(what) => Err(StateError::Corrupt(
+                        path,
+                        format!("the file is missing, but {what} exists: the state was deleted or only partly restored"),
+                    )),
+                }
+            }
             Err(e) => return Err(StateError::Io(path, e)),
         };
         if bytes.is_empty() {
@@ -242,6 +339,12 @@ impl StateDir {
             crate::json::parse_value(&bytes).map_err(|e| StateError::Corrupt(path.clone(), e.0))?;
         match value.get("format").and_then(|v| v.as_u64()) {
             Some(f) if f == u64::from(STATE_FORMAT) => {}
+            Some(1) => {
+                return Err(StateError::Corrupt(
+                    path,
+                    format!("format 1 carries no seal; this version reads only sealed format {STATE_FORMAT} state"),
+                ))
+            }
             Some(f) => {
                 return Err(StateError::Corrupt(
                     path,
@@ -250,21 +353,126 @@ impl StateDir {
             }
             None => return Err(StateError::Corrupt(path, "no format number".into())),
         }
-        crate::json::from_value(value).map_err(|e| StateError::Corrupt(path, e.0))
+        let file: StateFile =
+            crate::json::from_value(value).map_err(|e| StateError::Corrupt(path.clone(), e.0))?;
+        let data = StateData {
+            format: file.format,
+            trust_root_version: file.trust_root_version,
+            revocations_version: file.revocations_version,
+            clock_floor: file.clock_floor,
+            packages: file.packages,
+            evidence: file.evidence,
+        };
+        let Some(key) = key else {
+            return Err(StateError::Corrupt(
+                path,
+                format!(
+                    "it is sealed by appliance key {:?}, but the appliance key ({}) is missing",
+                    file.seal.key_id,
+                    crate::appliance_key::SECRET_FILE
+                ),
+            ));
+        };
+        if file.seal.key_id != key.key_id().as_str() {
+            return Err(StateError::Corrupt(
+                path,
+                format!(
+                    "it is sealed by appliance key {:?}, not this appliance's {}",
+                    file.seal.key_id,
+                    key.key_id()
+                ),
+            ));
+        }
+        let sig: Option<[u8; 64]> = decode_base64(&file.seal.sig).and_then(|b| b.try_into().ok());
+        if sig.is_none_or(|sig| key.public().verify(&sealed_message(&data), &sig).is_err()) {
+            return Err(StateError::Corrupt(
+                path,
+                "its seal does not verify: it was altered".into(),
+            ));
+        }
+        if (data.evidence.seq == 0) != data.evidence.record.is_none() {
+            return Err(StateError::Corrupt(
+                path,
+                "its evidence seq and record disagree".into(),
+            ));
+        }
+        Ok(data)
     }
 
-    /// Writes `state.json` atomically (replacing it).
-    pub fn save(&self, storage: &dyn Storage, data: &StateData) -> Result<(), StateError> {
-        self.writable()?;
-        let mut bytes = to_pretty_json(data);
-        if data.format != STATE_FORMAT {
-            bytes = to_pretty_json(&StateData {
-                format: STATE_FORMAT,
-                ..data.clone()
-            });
+    /// What of the state, beyond the key and the anchor, exists (None: nothing).
+    fn remembered_without_state(&self) -> Result<Option<String>, StateError> {
+        let log = self.evidence_log_path();
+        match std::fs::symlink_metadata(&log) {
+            Ok(_) => return Ok(Some(format!("the evidence log {}", log.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::Io(log, e)),
         }
-        atomic::replace(storage, &self.path, STATE_FILE, &bytes, MODE_PRIVATE)?;
+        let revs = self.path.join(REVOCATIONS_FILE);
+        match std::fs::symlink_metadata(&revs) {
+            Ok(_) => return Ok(Some(format!("the revocation list {}", revs.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::Io(revs, e)),
+        }
+        let roots = self.path.join(TRUST_ROOT_DIR);
+        match std::fs::read_dir(&roots) {
+            Ok(mut entries) => {
+                if entries.any(|e| {
+                    e.is_ok_and(|e| e.file_name().to_str().and_then(parse_root_name).is_some())
+                }) {
+                    return Ok(Some(format!("a stored trust root in {}", roots.display())));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::Io(roots, e)),
+        }
+        Ok(None)
+    }
+
+    /// Writes `state.json` atomically (replacing it), sealed by `key`.
+    pub fn save(
+        &self,
+        storage: &dyn Storage,
+        data: &StateData,
+        key: &ApplianceKey,
+    ) -> Result<(), StateError> {
+        self.writable()?;
+        let data = StateData {
+            format: STATE_FORMAT,
+            ..data.clone()
+        };
+        let sig = encode_base64(&key.sign(&sealed_message(&data)));
+        let file = StateFile {
+            format: data.format,
+            trust_root_version: data.trust_root_version,
+            revocations_version: data.revocations_version,
+            clock_floor: data.clock_floor,
+            packages: data.packages,
+            evidence: data.evidence,
+            seal: Seal {
+                key_id: key.key_id().to_string(),
+                sig,
+            },
+        };
+        atomic::replace(
+            storage,
+            &self.path,
+            STATE_FILE,
+            &to_pretty_json(&file),
+            MODE_PRIVATE,
+        )?;
         Ok(())
+    }
+
+    /// The appliance key if it exists (never created).
+    pub fn existing_appliance_key(&self) -> Result<Option<ApplianceKey>, StateError> {
+        let secret = self.path.join(crate::appliance_key::SECRET_FILE);
+        match std::fs::symlink_metadata(&secret) {
+            Ok(_) => ApplianceKey::load(&self.path)
+                .map(Some)
+                .map_err(StateError::Key),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StateError::Io(secret, e)),
+        }
     }
 
     /// The appliance key: created on first use ([`Mode::Create`]); with [`Mode::ReadOnly`] it is
@@ -274,15 +482,7 @@ impl StateDir {
             Mode::Create => ApplianceKey::load_or_create(storage, &self.path)
                 .map(Some)
                 .map_err(StateError::Key),
-            Mode::ReadOnly => {
-                let secret = self.path.join(crate::appliance_key::SECRET_FILE);
-                if !secret.exists() {
-                    return Ok(None);
-                }
-                ApplianceKey::load(&self.path)
-                    .map(Some)
-                    .map_err(StateError::Key)
-            }
+            Mode::ReadOnly => self.existing_appliance_key(),
         }
     }
 

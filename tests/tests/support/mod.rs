@@ -379,10 +379,10 @@ impl Kit {
 
     /// The appliance's `state.json` as it stands (defaults when absent).
     pub fn state_data(&self) -> StateData {
-        StateDir::open(&airlock::atomic::RealStorage, &self.state, Mode::ReadOnly)
-            .unwrap()
-            .load()
-            .unwrap()
+        let st =
+            StateDir::open(&airlock::atomic::RealStorage, &self.state, Mode::ReadOnly).unwrap();
+        let key = st.existing_appliance_key().unwrap();
+        st.load(key.as_ref()).unwrap()
     }
 
     /// A rotation of `previous` to its version + 1 with `changes`, signed by `signers`.

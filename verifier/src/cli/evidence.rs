@@ -2,10 +2,11 @@
 
 use crate::atomic::RealStorage;
 use crate::evidence::{self, LogKind, EVIDENCE_DIR, MEDIA_LOG_FILE};
-use crate::keys::{Key, KeyEntry, KeyMaterial};
+use crate::keys::{hex, Key, KeyEntry, KeyMaterial};
 use crate::media::{read_capped, MAX_TRUST_FILE};
 use crate::receipt::{self, RECEIPTS_DIR};
 use crate::timestamp::Timestamp;
+use airlock_core::digest::sha256;
 use std::path::Path;
 
 fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::PublicKey), String> {
@@ -44,6 +45,8 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         evidence::read_log(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let report = evidence::verify_log(&bytes, &key_id, &pk, kind);
     let mut problems = Vec::new();
+    // Every receipt found (by SHA-256), for "every record has its receipt".
+    let mut receipts_found = std::collections::BTreeSet::new();
     if let Some(dir) = receipts_dir.as_ref().filter(|d| d.is_dir()) {
         let mut names: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -55,9 +58,14 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
             let Ok(rb) = read_capped(&p, MAX_TRUST_FILE) else {
                 continue;
             };
+            receipts_found.insert(hex(&sha256(&rb)));
             match receipt::verify_receipt(&rb, &key_bytes) {
                 Ok(payload) => {
                     if let Err(e) = evidence::check_against_receipt(&report, &payload, &rb) {
+                        problems.push(format!("{}: {e}", p.display()));
+                    }
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                    if let Err(e) = evidence::check_receipt_name(name, &payload) {
                         problems.push(format!("{}: {e}", p.display()));
                     }
                 }
@@ -65,6 +73,9 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
                 Err(e) => problems.push(format!("{}: {e}", p.display())),
             }
         }
+    }
+    if receipts_dir.is_some() {
+        problems.extend(evidence::records_without_receipt(&report, &receipts_found));
     }
     let doc = evidence::report_json(
         &report,
