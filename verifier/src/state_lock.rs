@@ -37,10 +37,9 @@ impl StateLock {
     pub fn acquire(dir: &Path, exclusive: bool) -> io::Result<Self> {
         let f = OpenOptions::new()
             .read(true)
+            // The state directory may itself be a symlink (StateDir::open follows it too).
             .custom_flags(
-                nix::fcntl::OFlag::O_DIRECTORY.bits()
-                    | nix::fcntl::OFlag::O_NOFOLLOW.bits()
-                    | nix::fcntl::OFlag::O_CLOEXEC.bits(),
+                nix::fcntl::OFlag::O_DIRECTORY.bits() | nix::fcntl::OFlag::O_CLOEXEC.bits(),
             )
             .open(dir)?;
         let op = if exclusive {
