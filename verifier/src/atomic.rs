@@ -24,6 +24,8 @@
 //! Reads are not part of [`Storage`]: they go straight to the file system. A test storage that
 //! injects faults works on a real directory, so reads see exactly what it left there.
 
+use crate::nofollow;
+use nix::fcntl::OFlag;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -96,6 +98,10 @@ impl WriteFile for RealFile {
     }
 }
 
+fn create_flags() -> OFlag {
+    OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL
+}
+
 fn nofollow() -> i32 {
     nix::fcntl::OFlag::O_NOFOLLOW.bits() | nix::fcntl::OFlag::O_CLOEXEC.bits()
 }
@@ -106,33 +112,42 @@ fn errno(e: nix::errno::Errno) -> io::Error {
 
 impl Storage for RealStorage {
     fn create_new(&self, path: &Path, mode: u32) -> io::Result<Box<dyn WriteFile>> {
-        let f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(nofollow())
-            .open(path)?;
+        // Inside a handle on the parent opened without following a link: `receipts/` swapped
+        // for a symlink mid-run cannot send the file elsewhere (issue 11 #12).
+        let (parent, name) = nofollow::split(path)?;
+        let dir = nofollow::open_dir(parent)?;
+        let f = nofollow::open_in(&dir, name, create_flags(), mode)?;
         Ok(Box::new(RealFile(f)))
     }
 
     fn open_append(&self, path: &Path, mode: u32) -> io::Result<(Box<dyn WriteFile>, bool)> {
+        let (parent, name) = nofollow::split(path)?;
+        let dir = nofollow::open_dir(parent)?;
         loop {
-            match OpenOptions::new()
-                .append(true)
-                .custom_flags(nofollow())
-                .open(path)
-            {
-                Ok(f) => return Ok((Box::new(RealFile(f)), false)),
+            // O_NONBLOCK: a FIFO planted as the log must not block the open; it is then refused
+            // as not a regular file, as is a log with a second hard link (which would let a
+            // stick append into any file of its file system).
+            match nofollow::open_in(
+                &dir,
+                name,
+                OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_NONBLOCK,
+                0,
+            ) {
+                Ok(f) => {
+                    nofollow::check_regular(&f)?;
+                    let _ = nix::fcntl::fcntl(&f, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_APPEND));
+                    return Ok((Box::new(RealFile(f)), false));
+                }
+                // ENXIO: a FIFO with no reader.
+                Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) => {
+                    return Err(io::Error::other(
+                        "is a FIFO; only regular files are written",
+                    ))
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
-            match OpenOptions::new()
-                .append(true)
-                .create_new(true)
-                .mode(mode)
-                .custom_flags(nofollow())
-                .open(path)
-            {
+            match nofollow::open_in(&dir, name, create_flags() | OFlag::O_APPEND, mode) {
                 Ok(f) => return Ok((Box::new(RealFile(f)), true)),
                 // Created between the two calls: open it again.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -144,8 +159,9 @@ impl Storage for RealStorage {
     fn rename_noreplace(&self, from: &Path, to: &Path) -> io::Result<()> {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
-            use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
-            match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
+            use nix::fcntl::{renameat2, RenameFlags};
+            let ((fd, fname), (td, tname)) = (open_parent(from)?, open_parent(to)?);
+            match renameat2(&fd, fname, &td, tname, RenameFlags::RENAME_NOREPLACE) {
                 Ok(()) => return Ok(()),
                 // The file system or kernel does not support the flag: fall back below.
                 Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOSYS) => {}
@@ -156,20 +172,22 @@ impl Storage for RealStorage {
         {
             // musl has no renameat2 wrapper (nix gates it to glibc), and the appliance's media is
             // vfat, where the link-based fallback cannot work: make the system call directly.
+            use std::os::fd::AsRawFd as _;
             use std::os::unix::ffi::OsStrExt;
             let c = |p: &Path| {
                 std::ffi::CString::new(p.as_os_str().as_bytes())
                     .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
             };
-            let (f, t) = (c(from)?, c(to)?);
+            let ((fd, fname), (td, tname)) = (open_parent(from)?, open_parent(to)?);
+            let (f, t) = (c(Path::new(fname))?, c(Path::new(tname))?);
             // SAFETY: both pointers are valid NUL-terminated strings that outlive the call; the
             // call takes no other memory.
             let rc = unsafe {
                 nix::libc::syscall(
                     nix::libc::SYS_renameat2,
-                    nix::libc::AT_FDCWD,
+                    fd.as_raw_fd(),
                     f.as_ptr(),
-                    nix::libc::AT_FDCWD,
+                    td.as_raw_fd(),
                     t.as_ptr(),
                     nix::libc::RENAME_NOREPLACE,
                 )
@@ -189,7 +207,8 @@ impl Storage for RealStorage {
     }
 
     fn rename_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        fs::rename(from, to)
+        let ((fd, fname), (td, tname)) = (open_parent(from)?, open_parent(to)?);
+        nix::fcntl::renameat(&fd, fname, &td, tname).map_err(errno)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
@@ -228,6 +247,12 @@ impl Storage for RealStorage {
             f.sync_all()
         }
     }
+}
+
+/// A handle on `path`'s parent directory, opened without following a link, and the final name.
+fn open_parent(path: &Path) -> io::Result<(std::os::fd::OwnedFd, &std::ffi::OsStr)> {
+    let (parent, name) = nofollow::split(path)?;
+    Ok((nofollow::open_dir(parent)?, name))
 }
 
 /// Where `renameat2(RENAME_NOREPLACE)` is unsupported: `link(from, to)` (which fails with EEXIST
@@ -561,11 +586,8 @@ fn parent(path: &Path) -> &Path {
 
 /// The last byte of a file (None when empty), not following a symlink.
 pub fn last_byte(path: &Path) -> io::Result<Option<u8>> {
-    let mut f = OpenOptions::new()
-        .read(true)
-        .custom_flags(nofollow())
-        .open(path)?;
-    let len = f.metadata()?.len();
+    let (mut f, meta) = nofollow::open_read(path)?;
+    let len = meta.len();
     if len == 0 {
         return Ok(None);
     }
@@ -640,16 +662,10 @@ pub fn remove_stale_temps(storage: &dyn Storage, dir: &Path) -> Result<Vec<OsStr
     Ok(removed)
 }
 
-/// Reads a regular file (not through a symlink), refusing more than `limit` bytes.
+/// Reads a regular file (not through a symlink, not a FIFO, one hard link: [`nofollow::open_read`]),
+/// refusing more than `limit` bytes.
 pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(nofollow())
-        .open(path)?;
-    let meta = f.metadata()?;
-    if !meta.file_type().is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
+    let (f, meta) = nofollow::open_read(path)?;
     if meta.len() > limit {
         return Err(io::Error::other(format!(
             "{} bytes, more than the {limit}-byte limit",

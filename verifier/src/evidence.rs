@@ -255,15 +255,8 @@ impl LogHead {
 
 /// Reads the last `window` bytes of a file: (offset of the window, bytes, file length).
 fn read_tail(path: &Path, window: u64) -> io::Result<(u64, Vec<u8>, u64)> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(path)?;
-    let meta = f.metadata()?;
-    if !meta.file_type().is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
+    // Not through a link, not blocking on a FIFO, one hard link only (issue 11 #12).
+    let (mut f, meta) = crate::nofollow::open_read(path)?;
     let len = meta.len();
     let start = len.saturating_sub(window);
     f.seek(SeekFrom::Start(start))?;

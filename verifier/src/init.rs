@@ -115,8 +115,10 @@ fn show_screen(s: &Screen) {
     say("\x1b[2J\x1b[H\n");
     say(&banner::big(s.word, 4, ascii));
     sayln("");
+    // Lines quote the stick's names and messages: escaped, so they cannot move the cursor or
+    // rewrite the verdict above them (issue 11 #6).
     for l in &s.lines {
-        sayln(l);
+        sayln(&crate::escape::text(l));
     }
     sayln("");
     sayln(&format!(

@@ -10,12 +10,14 @@ pub mod bundle;
 pub mod cli;
 pub mod demo;
 pub mod document;
+pub mod escape;
 pub mod evidence;
 #[cfg(target_os = "linux")]
 pub mod init;
 pub mod json;
 pub mod keys;
 pub mod media;
+pub mod nofollow;
 pub mod policy;
 pub mod reason;
 pub mod receipt;

@@ -2,6 +2,7 @@
 //! interpreted here; every read is capped and only regular files are read (a FIFO or device
 //! node on a hostile stick must not hang or flood the appliance).
 
+use crate::nofollow;
 use crate::trust::Candidate;
 use std::fs;
 use std::io::Read;
@@ -14,12 +15,18 @@ pub const MAX_ROOT_FILES: usize = 1024;
 /// Most bundles verified in one run.
 pub const MAX_BUNDLES: usize = 4096;
 
-/// Reads a regular file of at most `cap` bytes.
+/// Most bytes of trust material read from the media root, all files together (the memory
+/// budget: a stick full of 1 MiB "roots" must not fill the appliance's RAM, issue 11 #3).
+pub const MAX_TRUST_TOTAL: u64 = 4 << 20;
+
+/// Reads a regular file of at most `cap` bytes, not through a link, not blocking on a FIFO, and
+/// not a file with several hard links ([`crate::nofollow`]).
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err("is not a regular file".into());
-    }
+    let (file, meta) = nofollow::open_read(path).map_err(|e| match e.raw_os_error() {
+        Some(_) => format!("cannot be read: {e}"),
+        // Airlock's own refusals read as a sentence: "is not a regular file (a FIFO)…".
+        None => e.to_string(),
+    })?;
     if meta.len() > cap {
         return Err(format!(
             "is {} bytes, more than the {cap}-byte limit",
@@ -27,8 +34,8 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
         ));
     }
     let mut out = Vec::new();
-    fs::File::open(path)
-        .and_then(|f| f.take(cap + 1).read_to_end(&mut out))
+    file.take(cap + 1)
+        .read_to_end(&mut out)
         .map_err(|e| format!("cannot be read: {e}"))?;
     if out.len() as u64 > cap {
         return Err(format!("grew past the {cap}-byte limit while being read"));
@@ -50,13 +57,15 @@ pub struct MediaTrust {
 /// Reads the fixed trust paths of the media root (never anything else, #19).
 pub fn read_trust(media: &Path) -> MediaTrust {
     let mut out = MediaTrust::default();
-    let take = |rel: String, into_roots: bool, out: &mut MediaTrust| {
+    let mut budget = MAX_TRUST_TOTAL;
+    let mut take = |rel: String, into_roots: bool, out: &mut MediaTrust| {
         let path = media.join(&rel);
         if fs::symlink_metadata(&path).is_err() {
             return;
         }
-        match read_capped(&path, MAX_TRUST_FILE) {
+        match read_capped(&path, MAX_TRUST_FILE.min(budget)) {
             Ok(bytes) => {
+                budget -= bytes.len() as u64;
                 let c = Candidate {
                     source: format!("media:{rel}"),
                     bytes,
@@ -67,12 +76,24 @@ pub fn read_trust(media: &Path) -> MediaTrust {
                     out.revocations.push(c)
                 }
             }
+            Err(e) if budget < MAX_TRUST_FILE => out.problems.push((
+                rel,
+                format!(
+                    "{e}: the trust files on the media may hold {MAX_TRUST_TOTAL} bytes together"
+                ),
+            )),
             Err(e) => out.problems.push((rel, e)),
         }
     };
     take("offline-trust-root-bootstrap.json".into(), true, &mut out);
     take("revocations.json".into(), false, &mut out);
-    if let Ok(dir) = fs::read_dir(media.join("trust-root")) {
+    let dir = media.join("trust-root");
+    if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+        out.problems.push((
+            "trust-root/".into(),
+            "is not a directory (or is a symbolic link)".into(),
+        ));
+    } else if let Ok(dir) = fs::read_dir(dir) {
         let mut names: Vec<String> = dir
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().into_string().ok())
@@ -103,25 +124,82 @@ pub fn is_bundle_name(name: &str) -> bool {
         .any(|ext| name.len() > ext.len() && name.ends_with(ext))
 }
 
-/// The bundles of `MEDIA/inbox/`, in byte-wise order of their names (MEDIA-relative).
-pub fn inbox(media: &Path) -> Result<Vec<String>, String> {
+/// What `MEDIA/inbox/` holds.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    /// The bundles, MEDIA-relative, in byte-wise order of their names.
+    pub bundles: Vec<String>,
+    /// Entries that cannot be verified (a name that is not UTF-8; a link, device, FIFO or socket
+    /// without a bundle name): each fails the run (exit 2), never a silent success.
+    pub problems: Vec<String>,
+}
+
+/// Lists `MEDIA/inbox/`. A missing MEDIA or a MEDIA without `inbox/` is an error (exit 2), so
+/// that `airlock verify /mnt/usb && promote` cannot pass on an unmounted stick. Names starting
+/// with `.` and regular files or directories without a bundle extension are not bundles and are
+/// left alone. An entry with a bundle name is verified whatever it is (a link or a device is
+/// rejected by the scan, with a receipt).
+pub fn inbox(media: &Path) -> Result<Inbox, String> {
     let dir = media.join("inbox");
-    let entries = match fs::read_dir(&dir) {
-        Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot list {}: {e}", dir.display())),
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| is_bundle_name(n) && !n.starts_with('.'))
-        .map(|n| format!("inbox/{n}"))
-        .collect();
-    names.sort();
-    if names.len() > MAX_BUNDLES {
+    let fd = nofollow::open_dir(&dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound if fs::metadata(media).is_err() => format!(
+            "the media {} does not exist or cannot be read (is the stick mounted?)",
+            crate::escape::quoted(&media.display().to_string())
+        ),
+        std::io::ErrorKind::NotFound => format!(
+            "the media {} has no inbox/ directory: nothing to verify (put bundles in inbox/)",
+            crate::escape::quoted(&media.display().to_string())
+        ),
+        _ => format!("cannot list inbox/: {e}"),
+    })?;
+    // Listed through the handle just opened: `inbox` cannot be swapped for a link in between.
+    let mut listing = nix::dir::Dir::from_fd(fd).map_err(|e| format!("cannot list inbox/: {e}"))?;
+    let mut out = Inbox::default();
+    for entry in listing.iter() {
+        let entry = entry.map_err(|e| format!("cannot list inbox/: {e}"))?;
+        let raw = entry.file_name().to_bytes();
+        if raw == b"." || raw == b".." {
+            continue;
+        }
+        let Ok(name) = std::str::from_utf8(raw) else {
+            out.problems.push(format!(
+                "inbox/{} has a name that is not UTF-8 and cannot be verified; rename or remove it",
+                crate::escape::quoted(&String::from_utf8_lossy(raw))
+            ));
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        if is_bundle_name(name) {
+            out.bundles.push(format!("inbox/{name}"));
+            continue;
+        }
+        let kind = match entry.file_type() {
+            Some(t) => Some(t),
+            // File systems that do not fill d_type: ask.
+            None => fs::symlink_metadata(dir.join(name)).ok().map(|m| {
+                if m.is_dir() {
+                    nix::dir::Type::Directory
+                } else if m.is_file() {
+                    nix::dir::Type::File
+                } else {
+                    nix::dir::Type::Symlink
+                }
+            }),
+        };
+        if !matches!(kind, Some(nix::dir::Type::File | nix::dir::Type::Directory)) {
+            out.problems.push(format!(
+                "inbox/{} is a link or a special file and cannot be verified; remove it",
+                crate::escape::quoted(name)
+            ));
+        }
+    }
+    out.bundles.sort();
+    if out.bundles.len() > MAX_BUNDLES {
         return Err(format!("the inbox holds more than {MAX_BUNDLES} bundles"));
     }
-    Ok(names)
+    Ok(out)
 }
 
 /// Resolves a MEDIA-relative bundle path given on the command line; it must stay inside MEDIA.
@@ -130,6 +208,12 @@ pub fn resolve_bundle(media: &Path, rel: &str) -> Result<PathBuf, String> {
     if rel.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
         return Err(format!(
             "bundle path {rel:?} must be relative to MEDIA, without `..`"
+        ));
+    }
+    if nofollow::has_link_below(media, p) {
+        return Err(format!(
+            "bundle path {} goes through a symbolic link; links are not followed",
+            crate::escape::quoted(rel)
         ));
     }
     Ok(media.join(p))

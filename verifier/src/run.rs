@@ -100,6 +100,10 @@ pub fn verify_media_with(
     storage: &dyn Storage,
 ) -> Result<RunReport, RunError> {
     let now = Timestamp::now();
+    // The roots are resolved once: links in the operator's own paths are followed here, and no
+    // link below them is ever followed (issue 11 #12, `crate::nofollow`).
+    let resolved = resolve_roots(opts);
+    let opts = &resolved;
     // The anchor is settled before anything is created or written (exit 2 leaves no trace).
     let trust = media::read_trust(&opts.media);
     let anchor = match &opts.anchor_sha256 {
@@ -109,6 +113,7 @@ pub fn verify_media_with(
                 .anchor
                 .clone()
                 .unwrap_or_else(|| opts.state_dir.join(crate::state::ANCHOR_FILE));
+            let path = std::fs::canonicalize(&path).unwrap_or(path);
             media::read_capped(&path, media::MAX_TRUST_FILE).map_err(|e| {
                 RunError(format!(
                     "no usable anchor: {} {e} (give one with --anchor FILE)",
@@ -117,8 +122,11 @@ pub fn verify_media_with(
             })?
         }
     };
+    let mut unverifiable = Vec::new();
     let bundles = if opts.bundles.is_empty() {
-        media::inbox(&opts.media).map_err(RunError)?
+        let inbox = media::inbox(&opts.media).map_err(RunError)?;
+        unverifiable = inbox.problems;
+        inbox.bundles
     } else {
         opts.bundles.clone()
     };
@@ -144,7 +152,10 @@ pub fn verify_media_with(
         deadline: Some(Instant::now() + DEFAULT_DEADLINE),
         ..Limits::default()
     };
-    let mut report = RunReport::default();
+    let mut report = RunReport {
+        problems: unverifiable,
+        ..RunReport::default()
+    };
     for (rel, path) in bundles.iter().zip(&paths) {
         progress.begin(rel);
         let scanned = bundle::scan(path, &limits, progress);
@@ -183,6 +194,25 @@ pub fn verify_media_with(
         report.problems.push(e);
     }
     Ok(report)
+}
+
+/// `opts` with MEDIA and the state directory resolved to paths without links (the state
+/// directory may not exist yet: then its parent is resolved). Unresolvable paths are kept as
+/// given; opening them reports the error.
+fn resolve_roots(opts: &VerifyOptions) -> VerifyOptions {
+    let resolve = |p: &Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                std::fs::canonicalize(parent).map_or_else(|_| p.to_owned(), |d| d.join(name))
+            }
+            _ => p.to_owned(),
+        })
+    };
+    VerifyOptions {
+        media: resolve(&opts.media),
+        state_dir: resolve(&opts.state_dir),
+        ..opts.clone()
+    }
 }
 
 /// The media trust-root file whose SHA-256 is `pin`.

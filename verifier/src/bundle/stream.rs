@@ -28,7 +28,6 @@ use crate::reason::{Code, Reason};
 use airlock_core::digest::{Sha256, Sha256Digest};
 use std::fs::File;
 use std::io::{self, BufRead, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
@@ -369,37 +368,13 @@ fn unreadable(path: &Path, what: impl std::fmt::Display) -> Reason {
     )
 }
 
-/// Opens `path` without blocking (a FIFO would block `open(2)` until a writer appears) and
-/// insists on a regular file: FIFOs, devices and sockets are endless or stall.
+/// Opens `path` without blocking (a FIFO would block `open(2)` until a writer appears), not
+/// through a symbolic link, and insists on a regular file with one link
+/// ([`crate::nofollow::open_read`]): FIFOs, devices and sockets are endless or stall, and a link
+/// could point at any file of the appliance.
 fn open(path: &Path) -> Result<(File, u64), Reason> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
-        .open(path)
+    let (file, meta) = crate::nofollow::open_read(path)
         .map_err(|e| unreadable(path, format_args!("cannot be opened: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| unreadable(path, format_args!("cannot be examined: {e}")))?;
-    let kind = meta.file_type();
-    if !kind.is_file() {
-        let what = if kind.is_fifo() {
-            "a FIFO"
-        } else if kind.is_char_device() {
-            "a character device"
-        } else if kind.is_block_device() {
-            "a block device"
-        } else if kind.is_socket() {
-            "a socket"
-        } else if kind.is_dir() {
-            "a directory"
-        } else {
-            "not a regular file"
-        };
-        return Err(unreadable(
-            path,
-            format_args!("is {what}; a bundle must be a regular file"),
-        ));
-    }
     // Regular files ignore O_NONBLOCK; tell the kernel to read ahead generously.
     let _ = nix::fcntl::posix_fadvise(
         &file,

@@ -9,8 +9,8 @@ use std::path::Path;
 pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     if let Some(dir) = prepare {
         let layout = crate::demo::prepare(dir)?;
-        println!("demo media: {}", layout.media.display());
-        println!("demo anchor: {}", layout.anchor.display());
+        crate::outln!("demo media: {}", layout.media.display());
+        crate::outln!("demo anchor: {}", layout.anchor.display());
         return Ok(0);
     }
     let tmp = std::env::temp_dir().join(format!(
@@ -20,10 +20,10 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let layout = crate::demo::prepare(&tmp)?;
-    println!("Airlock demo in {}", tmp.display());
-    println!("  test keys (TEST ONLY) in {}", layout.keys.display());
-    println!("  anchor: {}", layout.anchor.display());
-    println!(
+    crate::outln!("Airlock demo in {}", tmp.display());
+    crate::outln!("  test keys (TEST ONLY) in {}", layout.keys.display());
+    crate::outln!("  anchor: {}", layout.anchor.display());
+    crate::outln!(
         "  media:  {} (inbox: a good bundle and a tampered one)\n",
         layout.media.display()
     );
@@ -38,13 +38,13 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     };
     let progress = output::ConsoleProgress::new();
     let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
-    print!("{}", output::human_report(&report));
-    println!(
+    crate::cli::console::out(format_args!("{}", output::human_report(&report)));
+    crate::outln!(
         "\nReceipts are in {}, the evidence log in {}.",
         layout.media.join("receipts").display(),
         layout.media.join("evidence").display()
     );
-    println!(
+    crate::outln!(
         "Check them with:\n  airlock receipt verify {}/receipts/<file> --key {}\n  airlock evidence verify {} --key {}",
         layout.media.display(),
         state.join(crate::appliance_key::PUBLIC_FILE).display(),

@@ -86,7 +86,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
     let dir = log_path.parent().unwrap_or(Path::new("."));
     let written = evidence::write_report(&RealStorage, dir, &doc)
         .map_err(|e| format!("cannot write the report: {e}"))?;
-    println!(
+    crate::outln!(
         "evidence log {}: {} ({} records verified)",
         log_path.display(),
         report.status(),
@@ -98,24 +98,27 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         .chain(&report.bad_signatures)
         .chain(&report.out_of_order)
     {
-        println!("  line {}: {}", issue.line, issue.message);
+        crate::outln!("  line {}: {}", issue.line, issue.message);
     }
     for gap in &report.seq_gaps {
-        println!(
+        crate::outln!(
             "  line {}: seq {} follows {} (records of other sticks)",
-            gap.line, gap.seq, gap.after_seq
+            gap.line,
+            gap.seq,
+            gap.after_seq
         );
     }
     if let Some(t) = &report.torn_tail {
-        println!(
+        crate::outln!(
             "  torn tail of {} bytes at offset {} ignored",
-            t.bytes, t.offset
+            t.bytes,
+            t.offset
         );
     }
     for p in &problems {
-        println!("  {p}");
+        crate::outln!("  {p}");
     }
-    println!("report: {}", dir.join(written).display());
+    crate::outln!("report: {}", dir.join(written).display());
     Ok(if report.is_ok() && problems.is_empty() {
         0
     } else {
@@ -130,20 +133,20 @@ pub fn verify_receipt(path: &Path, key_path: &Path) -> Result<u8, String> {
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
     match receipt::verify_receipt(&bytes, &key_bytes) {
         Ok(payload) => {
-            println!(
+            crate::outln!(
                 "receipt {} verifies: {} {}",
                 path.display(),
                 payload.verdict,
                 payload.bundle.file
             );
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::to_string_pretty(&payload).unwrap_or_default()
             );
             Ok(0)
         }
         Err(e) => {
-            println!("receipt {} does NOT verify: {e}", path.display());
+            crate::outln!("receipt {} does NOT verify: {e}", path.display());
             Ok(1)
         }
     }

@@ -1,6 +1,7 @@
 //! The `airlock` command line: parse arguments, call the library, print. It adds hints, never
 //! meaning.
 
+pub mod console;
 pub mod demo;
 pub mod evidence;
 pub mod output;
@@ -94,6 +95,11 @@ enum ReceiptCommand {
 
 /// Runs the command line.
 pub fn main() -> ExitCode {
+    let code = run_cli();
+    console::finish(code)
+}
+
+fn run_cli() -> u8 {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify {
@@ -128,36 +134,38 @@ pub fn main() -> ExitCode {
         Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
         Command::Codes => {
             for c in crate::reason::Code::ALL {
-                println!("{:<36} {}", c.as_str(), c.describe());
+                crate::outln!("{:<36} {}", c.as_str(), c.describe());
             }
-            ExitCode::SUCCESS
+            0
         }
     }
 }
 
-fn verify(opts: &VerifyOptions, format: Format) -> ExitCode {
+fn verify(opts: &VerifyOptions, format: Format) -> u8 {
     let progress = output::ConsoleProgress::new();
     match run::verify_media(opts, &progress) {
         Ok(report) => {
             match format {
-                Format::Json => println!("{}", output::json_report(&report)),
-                Format::Human => print!("{}", output::human_report(&report)),
+                Format::Json => crate::outln!("{}", output::json_report(&report)),
+                Format::Human => {
+                    crate::cli::console::out(format_args!("{}", output::human_report(&report)))
+                }
             }
-            ExitCode::from(report.exit_code())
+            report.exit_code()
         }
         Err(e) => {
-            eprintln!("airlock: {e}");
-            ExitCode::from(2)
+            crate::errln!("airlock: {}", crate::escape::text(&e.to_string()));
+            2
         }
     }
 }
 
-fn finish(r: Result<u8, String>) -> ExitCode {
+fn finish(r: Result<u8, String>) -> u8 {
     match r {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("airlock: {e}");
-            ExitCode::from(2)
+            crate::errln!("airlock: {}", crate::escape::text(&e.to_string()));
+            2
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What a person or a script sees: the progress bar, the verdicts, the JSON document.
 
 use crate::bundle::Progress;
+use crate::escape::text;
 use crate::run::RunReport;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -35,10 +36,10 @@ impl ConsoleProgress {
                 ) {
                     bar.set_style(style.progress_chars("=> "));
                 }
-                bar.set_message(name.to_owned());
+                bar.set_message(text(name).into_owned());
                 *slot = Some(bar);
             } else {
-                eprintln!("verifying {name}");
+                crate::errln!("verifying {}", text(name));
             }
         }
     }
@@ -96,24 +97,29 @@ pub fn json_report(report: &RunReport) -> serde_json::Value {
     json!({ "results": results, "problems": report.problems })
 }
 
-/// The human verdicts.
+/// The human verdicts. Every string that came from the media is escaped ([`text`]): a `\r` or
+/// an escape sequence in a bundle name must not rewrite the verdict on screen.
 pub fn human_report(report: &RunReport) -> String {
     let mut out = String::new();
     for r in &report.results {
         let what = match (&r.package, &r.version) {
-            (Some(p), Some(v)) => format!("{p} {v}"),
+            (Some(p), Some(v)) => format!("{} {}", text(p), text(v)),
             _ => "(package unknown)".into(),
         };
         out.push_str(&format!(
             "{:<8} {}  {what}\n",
             r.verdict.as_str().to_uppercase(),
-            r.bundle
+            text(&r.bundle)
         ));
         for reason in &r.reasons {
-            out.push_str(&format!("         - {}: {}\n", reason.code, reason.message));
+            out.push_str(&format!(
+                "         - {}: {}\n",
+                reason.code,
+                text(&reason.message)
+            ));
         }
         match &r.receipt {
-            Some(p) => out.push_str(&format!("         receipt: {p}\n")),
+            Some(p) => out.push_str(&format!("         receipt: {}\n", text(p))),
             None => out.push_str("         no receipt written\n"),
         }
     }
@@ -121,7 +127,7 @@ pub fn human_report(report: &RunReport) -> String {
         out.push_str("no bundles found (looked in MEDIA/inbox/ for *.tar, *.tar.gz, *.tgz)\n");
     }
     for p in &report.problems {
-        out.push_str(&format!("ERROR    {p}\n"));
+        out.push_str(&format!("ERROR    {}\n", text(p)));
     }
     let promoted = report
         .results
