@@ -1,6 +1,7 @@
 //! `airlock-bundle`: the connected side of Airlock. A thin shell over `airlock::author`: parse the
 //! arguments, call the library, print what happened; every error comes with a hint.
 
+use airlock::author::archive::Compression;
 use airlock::author::fsutil;
 use airlock::author::pack::{self, PackOptions};
 use airlock::author::revocations::{self as revs, KeyRevocation};
@@ -267,9 +268,13 @@ struct Pack {
     /// Package name.
     #[arg(long, default_value = "cavra-go-runtime")]
     package: String,
-    /// Bundle file to write (.tar.gz, .tgz or .tar). Default: PACKAGE-VERSION.tar.gz.
+    /// Bundle file to write (.tar.gz, .tgz, .tar.zst, .tar.xz or .tar). Default:
+    /// PACKAGE-VERSION with the extension of --compress.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Compression: gzip, zstd, xz or none. Default: from --out's extension (gzip without --out).
+    #[arg(long)]
+    compress: Option<String>,
     /// Ed25519 release key: [ID=]FILE (JSON key file or PKCS#8 PEM); repeat. Default: the
     /// CAVRA_GO_RELEASE_SIGNING_KEY environment variable, under --key-id.
     #[arg(long = "release-key")]
@@ -688,9 +693,26 @@ fn pack_cmd(a: Pack) -> R<()> {
                 .to_string(),
         )
     };
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("{}-{}.tar.gz", a.package, a.version)));
+    let compress = a.compress.as_deref().map(Compression::parse).transpose()?;
+    let out = match (a.out, compress) {
+        (Some(out), Some(c)) => {
+            if Compression::for_path(&out)? != c {
+                return Err(format!(
+                    "--out {} does not end in {} as --compress asks",
+                    out.display(),
+                    c.extension()
+                ));
+            }
+            out
+        }
+        (Some(out), None) => out,
+        (None, c) => PathBuf::from(format!(
+            "{}-{}{}",
+            a.package,
+            a.version,
+            c.unwrap_or(Compression::Gzip).extension()
+        )),
+    };
     let opts = PackOptions {
         dist: a.dist,
         out,

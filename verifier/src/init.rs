@@ -618,7 +618,7 @@ fn verdict_screen(report: &RunReport, notes: Vec<String>, dry_run: bool) -> Scre
     let mut lines = Vec::new();
     if report.results.is_empty() {
         lines.push(
-            "The stick's inbox/ holds no bundles (*.tar, *.tar.gz, *.tgz): nothing was verified."
+            "The stick's inbox/ holds no bundles (*.tar, *.tar.gz, *.tgz, *.tar.zst, *.tar.xz): nothing was verified."
                 .to_string(),
         );
     }

@@ -119,7 +119,7 @@ pub fn read_trust(media: &Path) -> MediaTrust {
 
 /// Whether a file name is a bundle by its extension.
 pub fn is_bundle_name(name: &str) -> bool {
-    [".tar", ".tar.gz", ".tgz"]
+    [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz"]
         .iter()
         .any(|ext| name.len() > ext.len() && name.ends_with(ext))
 }

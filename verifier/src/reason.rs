@@ -35,7 +35,7 @@ macro_rules! codes {
 }
 
 codes! {
-    BundleUnreadable => "bundle-unreadable": "The bundle could not be read to the end: not a tar or gzip file, truncated, a bad header checksum, an I/O error, or bytes after the end of the archive.",
+    BundleUnreadable => "bundle-unreadable": "The bundle could not be read to the end: not a tar, gzip, zstd or xz file, truncated, a bad header checksum, an I/O error, or bytes after the end of the archive.",
     BundleEntryUnsafe => "bundle-entry-unsafe": "An entry is not a plain file or directory (link, device, FIFO, sparse file, global header) or its name is absolute, has `..`, a backslash or a control character.",
     ChecksumsMalformed => "checksums-malformed": "checksums.txt is not strict sha256sum text (CRLF, BOM, `*` marker, escapes, uppercase hex, bad name, missing final newline).",
     BundleEntryDuplicate => "bundle-entry-duplicate": "Two entries have the same name after removing `./`, Unicode NFC normalisation and case folding.",

@@ -1,6 +1,7 @@
 //! Deterministic bundle archives: entries sorted by name (bytewise), regular files only, mode 0644,
 //! uid/gid 0, empty owner names, one fixed mtime; GNU long names where needed; gzip with a zero
-//! header mtime. The same inputs give the same bytes.
+//! header mtime; zstd (level 19, content checksum) and xz (preset 6, CRC-64) single-threaded, so
+//! the same inputs give the same bytes.
 
 use super::fsutil;
 use std::fs::File;
@@ -25,17 +26,21 @@ pub struct Entry {
     pub source: Source,
 }
 
-/// `.tar` or `.tar.gz`.
+/// `.tar`, `.tar.gz`, `.tar.zst` or `.tar.xz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     /// Plain tar.
     None,
     /// A single gzip member.
     Gzip,
+    /// A single zstd frame.
+    Zstd,
+    /// A single xz stream.
+    Xz,
 }
 
 impl Compression {
-    /// From the output file name: `.tar`, `.tar.gz` or `.tgz`.
+    /// From the output file name: `.tar`, `.tar.gz` or `.tgz`, `.tar.zst`, `.tar.xz`.
     pub fn for_path(path: &Path) -> Result<Self, String> {
         let name = path
             .file_name()
@@ -43,13 +48,38 @@ impl Compression {
             .unwrap_or_default();
         if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
             Ok(Self::Gzip)
+        } else if name.ends_with(".tar.zst") {
+            Ok(Self::Zstd)
+        } else if name.ends_with(".tar.xz") {
+            Ok(Self::Xz)
         } else if name.ends_with(".tar") {
             Ok(Self::None)
         } else {
             Err(format!(
-                "{}: a bundle is named *.tar, *.tar.gz or *.tgz (the appliance looks for those in inbox/)",
+                "{}: a bundle is named *.tar, *.tar.gz, *.tgz, *.tar.zst or *.tar.xz (the appliance looks for those in inbox/)",
                 path.display()
             ))
+        }
+    }
+
+    /// From `--compress`: `gzip`, `zstd`, `xz` or `none`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "gzip" => Ok(Self::Gzip),
+            "zstd" => Ok(Self::Zstd),
+            "xz" => Ok(Self::Xz),
+            "none" => Ok(Self::None),
+            _ => Err(format!("--compress {s:?}: expected gzip, zstd, xz or none")),
+        }
+    }
+
+    /// The file name extension a bundle of this kind gets.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::None => ".tar",
+            Self::Gzip => ".tar.gz",
+            Self::Zstd => ".tar.zst",
+            Self::Xz => ".tar.xz",
         }
     }
 }
@@ -129,6 +159,15 @@ pub fn write(
                     .operating_system(255)
                     .write(w, flate2::Compression::best());
                 write_tar(gz, &entries, mtime)?.finish()?.flush()
+            }
+            Compression::Zstd => {
+                let mut z = zstd::stream::write::Encoder::new(w, 19)?;
+                z.include_checksum(true)?;
+                write_tar(z, &entries, mtime)?.finish()?.flush()
+            }
+            Compression::Xz => {
+                let xz = liblzma::write::XzEncoder::new(w, 6);
+                write_tar(xz, &entries, mtime)?.finish()?.flush()
             }
         }
     })

@@ -1,5 +1,6 @@
-//! The bundle stream: the only code that touches artifact bytes. One pass over a `.tar` or a
-//! single-member `.tar.gz` (detected by content), never extracting: entry safety, limits, a SHA-256
+//! The bundle stream: the only code that touches artifact bytes. One pass over a `.tar`, a
+//! single-member `.tar.gz`, a single-frame `.tar.zst` or a single-stream `.tar.xz` (detected by
+//! content), never extracting: entry safety, limits, a SHA-256
 //! per file, the SHA-256 of the whole bundle file, and the small metadata files kept in memory.
 
 #![deny(
@@ -13,6 +14,7 @@
 )]
 
 mod archive;
+mod codec;
 mod entry;
 mod stream;
 
@@ -138,7 +140,12 @@ pub fn is_metadata(name: &str) -> bool {
 /// The rules (formats.md §5), each failure a [`Reason`] with its code:
 ///
 /// * **Input.** A regular file (a FIFO, device, socket or directory is `bundle-unreadable`, at
-///   once: opening never blocks). Gzip is recognised by its magic bytes `1f 8b`, whatever the name.
+///   once: opening never blocks). Gzip, zstd and xz are recognised by their magic bytes
+///   (`1f 8b`, `28 b5 2f fd`, `fd 37 7a 58 5a 00`), whatever the name; anything else is a tar.
+/// * **zstd and xz: one frame / one stream, then nothing** (see `codec`): skippable frames,
+///   dictionary ids, stream padding, a second frame or stream or any trailing byte are
+///   `bundle-unreadable`; a zstd window above 128 MiB or an xz dictionary above 64 MiB is
+///   `bundle-limit-exceeded`.
 /// * **Gzip: one member, then nothing.** A compressed bundle is exactly one gzip member (RFC 1952;
 ///   CRC-32 and size trailer checked) followed by the end of the file. A second member
 ///   (`cat a.gz b.gz`) or any byte after the trailer, zeros included, is `bundle-unreadable`:
@@ -173,9 +180,9 @@ pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Sca
             return Ok(scan);
         }
     };
-    // Sniff the first bytes.
-    let gzip = match up.fill(limits.deadline) {
-        Ok(_) => up.remaining().starts_with(&[0x1f, 0x8b]),
+    // Sniff the first bytes (a full chunk, or the whole file when it is smaller).
+    let format = match up.fill(limits.deadline) {
+        Ok(_) => codec::Format::sniff(up.remaining()),
         Err(stream::Pull::Deadline) => return Err(ScanAbort::Deadline),
         Err(stream::Pull::Failed(reason)) => {
             scan.reasons.push(reason);
@@ -183,15 +190,13 @@ pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Sca
             return finish(scan, source, limits, progress);
         }
     };
-    if gzip {
-        up = match stream::inflate(up) {
-            Ok(inflated) => inflated,
-            Err(reason) => {
-                scan.reasons.push(reason);
-                return finish(scan, source, limits, progress);
-            }
-        };
-    }
+    up = match codec::open(format, up) {
+        Ok(decoded) => decoded,
+        Err(reason) => {
+            scan.reasons.push(reason);
+            return finish(scan, source, limits, progress);
+        }
+    };
     let position = || source.position();
     let mut input = archive::Input::new(up, limits, progress, &position);
     if archive::walk(&mut input, limits, &mut scan).is_err() {

@@ -485,10 +485,17 @@ fn hash_file(
     }
 }
 
-/// `BufRead` over an upstream, for the gzip decoder (no deadline: the scan thread has it).
-struct ChunkReader {
+/// `BufRead` over an upstream, for the decoders (no deadline: the scan thread has it).
+pub(crate) struct ChunkReader {
     up: Upstream,
     failed: Option<Reason>,
+}
+
+impl ChunkReader {
+    /// Why reading failed, if the last error came from the input rather than the decoder.
+    pub(crate) fn take_failure(&mut self) -> Option<Reason> {
+        self.failed.take()
+    }
 }
 
 impl Read for ChunkReader {
@@ -520,6 +527,63 @@ impl BufRead for ChunkReader {
     }
 }
 
+/// One compressed container (a gzip member, a zstd frame, an xz stream) decoded on its own thread.
+pub(crate) trait Decoder: Read + Send + 'static {
+    /// The reason for a decoding error after `produced` decompressed bytes.
+    fn failure(&mut self, e: &io::Error, produced: u64) -> Reason;
+    /// Called once the container ended cleanly: what follows it decides the outcome
+    /// ([`Msg::End`] only when nothing does).
+    fn end(self, produced: u64) -> Msg;
+}
+
+/// Starts a decoder thread named `name`; the returned upstream carries the decompressed bytes.
+pub(crate) fn decompress<D: Decoder>(
+    up: Upstream,
+    name: &str,
+    make: impl FnOnce(ChunkReader) -> Result<D, Reason> + Send + 'static,
+) -> Result<Upstream, Reason> {
+    let (tx, rx) = mpsc::sync_channel(DEPTH);
+    let (pool, give_back) = Pool::new();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            match make(ChunkReader { up, failed: None }) {
+                Ok(decoder) => decode(decoder, pool, tx),
+                Err(reason) => {
+                    let _ = tx.send(Msg::Fail(reason));
+                }
+            };
+        })
+        .map_err(|e| {
+            Reason::new(
+                Code::BundleUnreadable,
+                format!("The bundle could not be decompressed: no thread to do it ({e})."),
+            )
+        })?;
+    Ok(Upstream::new(rx, give_back))
+}
+
+fn decode<D: Decoder>(mut decoder: D, mut pool: Pool, tx: SyncSender<Msg>) {
+    let mut produced = 0u64;
+    loop {
+        let mut chunk = pool.take();
+        let result = chunk.fill_from(&mut decoder);
+        let last = !chunk.is_full();
+        produced = produced.saturating_add(chunk.bytes().len() as u64);
+        if !chunk.bytes().is_empty() && tx.send(Msg::Data(Arc::new(chunk))).is_err() {
+            return; // the scan stopped
+        }
+        if let Err(e) = result {
+            let _ = tx.send(Msg::Fail(decoder.failure(&e, produced)));
+            return;
+        }
+        if last {
+            break;
+        }
+    }
+    let _ = tx.send(decoder.end(produced));
+}
+
 /// Starts the inflate thread on a gzip stream; the returned upstream carries the decompressed
 /// bytes.
 ///
@@ -529,18 +593,40 @@ impl BufRead for ChunkReader {
 /// unreadable: `gzip -dc` would output the members concatenated while a single-member reader stops
 /// after the first, so the two would see different archives.
 pub(crate) fn inflate(up: Upstream) -> Result<Upstream, Reason> {
-    let (tx, rx) = mpsc::sync_channel(DEPTH);
-    let (pool, give_back) = Pool::new();
-    std::thread::Builder::new()
-        .name("airlock-inflate".into())
-        .spawn(move || inflate_member(up, pool, tx))
-        .map_err(|e| {
-            Reason::new(
+    decompress(up, "airlock-inflate", |reader| {
+        Ok(GzipMember(flate2::bufread::GzDecoder::new(reader)))
+    })
+}
+
+struct GzipMember(flate2::bufread::GzDecoder<ChunkReader>);
+
+impl Read for GzipMember {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Decoder for GzipMember {
+    fn failure(&mut self, e: &io::Error, produced: u64) -> Reason {
+        gzip_failure(self.0.get_mut(), e, produced)
+    }
+
+    fn end(self, produced: u64) -> Msg {
+        // The member ended with a good trailer: nothing may follow it.
+        let mut reader = self.0.into_inner();
+        match reader.fill_buf() {
+            Ok([]) => Msg::End,
+            Ok(rest) => Msg::Fail(Reason::new(
                 Code::BundleUnreadable,
-                format!("The bundle could not be decompressed: no thread to do it ({e})."),
-            )
-        })?;
-    Ok(Upstream::new(rx, give_back))
+                if rest.starts_with(&[0x1f, 0x8b]) {
+                    "The bundle's gzip stream has a second gzip member after the first; a bundle must be a single gzip member."
+                } else {
+                    "The bundle has bytes after the end of its gzip member; nothing may follow the gzip trailer."
+                },
+            )),
+            Err(e) => Msg::Fail(gzip_failure(&mut reader, &e, produced)),
+        }
+    }
 }
 
 fn gzip_failure(reader: &mut ChunkReader, e: &io::Error, produced: u64) -> Reason {
@@ -552,43 +638,6 @@ fn gzip_failure(reader: &mut ChunkReader, e: &io::Error, produced: u64) -> Reaso
             ),
         )
     })
-}
-
-fn inflate_member(up: Upstream, mut pool: Pool, tx: SyncSender<Msg>) {
-    let mut decoder = flate2::bufread::GzDecoder::new(ChunkReader { up, failed: None });
-    let mut produced = 0u64;
-    loop {
-        let mut chunk = pool.take();
-        let result = chunk.fill_from(&mut decoder);
-        let last = !chunk.is_full();
-        produced = produced.saturating_add(chunk.bytes().len() as u64);
-        if !chunk.bytes().is_empty() && tx.send(Msg::Data(Arc::new(chunk))).is_err() {
-            return; // the scan stopped
-        }
-        if let Err(e) = result {
-            let reason = gzip_failure(decoder.get_mut(), &e, produced);
-            let _ = tx.send(Msg::Fail(reason));
-            return;
-        }
-        if last {
-            break;
-        }
-    }
-    // The member ended with a good trailer: nothing may follow it.
-    let mut reader = decoder.into_inner();
-    let msg = match reader.fill_buf() {
-        Ok([]) => Msg::End,
-        Ok(rest) => Msg::Fail(Reason::new(
-            Code::BundleUnreadable,
-            if rest.starts_with(&[0x1f, 0x8b]) {
-                "The bundle's gzip stream has a second gzip member after the first; a bundle must be a single gzip member."
-            } else {
-                "The bundle has bytes after the end of its gzip member; nothing may follow the gzip trailer."
-            },
-        )),
-        Err(e) => Msg::Fail(gzip_failure(&mut reader, &e, produced)),
-    };
-    let _ = tx.send(msg);
 }
 
 #[cfg(test)]

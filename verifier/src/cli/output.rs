@@ -124,7 +124,7 @@ pub fn human_report(report: &RunReport) -> String {
         }
     }
     if report.results.is_empty() {
-        out.push_str("no bundles found (looked in MEDIA/inbox/ for *.tar, *.tar.gz, *.tgz)\n");
+        out.push_str("no bundles found (looked in MEDIA/inbox/ for *.tar, *.tar.gz, *.tgz, *.tar.zst, *.tar.xz)\n");
     }
     for p in &report.problems {
         out.push_str(&format!("ERROR    {}\n", text(p)));
