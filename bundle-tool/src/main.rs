@@ -61,6 +61,10 @@ enum ReceiptCmd {
         /// Print the payload as JSON instead of a summary.
         #[arg(long)]
         json: bool,
+        /// Require the receipt to name this appliance image (hex SHA-256 of its BOOTX64.EFI, as
+        /// image/build prints it and writes in SHA256SUMS).
+        #[arg(long, value_name = "HEX")]
+        image_sha256: Option<String>,
     },
 }
 
@@ -788,8 +792,16 @@ fn media_cmd(c: MediaCmd) -> R<()> {
 }
 
 fn receipt_cmd(c: ReceiptCmd) -> R<()> {
-    let ReceiptCmd::Verify { receipt, key, json } = c;
+    let ReceiptCmd::Verify {
+        receipt,
+        key,
+        json,
+        image_sha256,
+    } = c;
     let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
+    if let Some(want) = &image_sha256 {
+        p.require_image(want)?;
+    }
     if json {
         print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
         return Ok(());
@@ -798,6 +810,15 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         "receipt OK: signed by appliance key {} (airlock {})",
         p.appliance.key_id, p.appliance.software_version
     );
+    match &p.appliance.image {
+        Some(i) => println!(
+            "  appliance image sha256 {} ({}; Secure Boot {})",
+            i.sha256,
+            i.build,
+            if i.secure_boot { "on" } else { "off" }
+        ),
+        None => println!("  appliance image: not named (not written by a booted appliance)"),
+    }
     println!(
         "  verdict: {} for {} ({} {}) at {}",
         p.verdict,

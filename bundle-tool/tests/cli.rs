@@ -276,6 +276,7 @@ fn demo_run_and_receipt_verify() {
             anchor_sha256: None,
             state_dir: state.clone(),
             write: WriteMode::Write,
+            image: None,
         },
         &airlock::bundle::NoProgress,
     )
@@ -322,4 +323,94 @@ fn demo_run_and_receipt_verify() {
         );
         assert!(!o.status.success());
     }
+}
+
+#[test]
+fn receipt_verify_pins_the_appliance_image() {
+    use airlock::receipt::ImageRef;
+    use airlock::run::{self, VerifyOptions, WriteMode};
+    let t = tempfile::tempdir().unwrap();
+    let layout = airlock::demo::prepare(&t.path().join("demo")).unwrap();
+    let booted = "ab".repeat(32);
+    let verify = |state: &str, image: Option<ImageRef>| {
+        let report = run::verify_media(
+            &VerifyOptions {
+                media: layout.media.clone(),
+                bundles: vec!["inbox/cavra-go-runtime-v0.1.0.tar.gz".into()],
+                anchor: Some(layout.anchor.clone()),
+                anchor_sha256: None,
+                state_dir: t.path().join(state),
+                write: WriteMode::Write,
+                image,
+            },
+            &airlock::bundle::NoProgress,
+        )
+        .unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let rel = report.results[0].receipt.clone().unwrap();
+        let receipt = layout.media.join(rel);
+        let key = t.path().join(state).join("appliance-key.json");
+        (receipt, key)
+    };
+    // An appliance booted from an image names it; a second run (another state: a workstation)
+    // names none.
+    let (on_image, key) = verify(
+        "appliance",
+        Some(ImageRef {
+            sha256: booted.clone(),
+            build: "image 2026-11-29, kernel test".into(),
+            secure_boot: true,
+        }),
+    );
+    let (workstation, ws_key) = verify("workstation", None);
+    let args = |r: &std::path::Path, k: &std::path::Path, pin: &str| {
+        vec![
+            "receipt".to_string(),
+            "verify".into(),
+            r.to_str().unwrap().into(),
+            "--key".into(),
+            k.to_str().unwrap().into(),
+            "--image-sha256".into(),
+            pin.into(),
+        ]
+    };
+    let call = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        run(t.path(), &a, &[])
+    };
+    let o = call(args(&on_image, &key, &booted));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("appliance image sha256 {booted}")),
+        "{out}"
+    );
+    let other = "cd".repeat(32);
+    let o = call(args(&on_image, &key, &other));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not the required"));
+    let o = call(args(&workstation, &ws_key, &booted));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("names no appliance image"));
+    // The verifier's own receipt verify agrees.
+    let airlock =
+        std::path::Path::new(env!("CARGO_BIN_EXE_airlock-bundle")).with_file_name("airlock");
+    if airlock.is_file() {
+        let st = std::process::Command::new(&airlock)
+            .args(&args(&on_image, &key, &other)[..])
+            .output()
+            .unwrap();
+        assert!(!st.status.success());
+        let st = std::process::Command::new(&airlock)
+            .args(&args(&on_image, &key, &booted)[..])
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+    }
+    // A receipt without an image stays byte-compatible: no `image` member at all.
+    let text = String::from_utf8(std::fs::read(&workstation).unwrap()).unwrap();
+    let b64 = text.split("\"payload\": \"").nth(1).unwrap();
+    let b64 = &b64[..b64.find('"').unwrap()];
+    let payload = airlock::keys::decode_base64(b64).unwrap();
+    assert!(!String::from_utf8_lossy(&payload).contains("\"image\""));
 }

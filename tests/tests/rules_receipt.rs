@@ -36,6 +36,7 @@ fn run(kit: &Kit, bundles: &[(&str, &Bundle<'_>)]) -> Run {
         anchor_sha256: None,
         state_dir: dir.path().join("state"),
         write: WriteMode::Write,
+        image: None,
     };
     let report = verify_media(&opts, &NoProgress).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);

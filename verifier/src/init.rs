@@ -12,6 +12,7 @@
 
 pub mod banner;
 pub mod cmdline;
+mod image;
 pub mod label;
 
 use crate::bundle::Progress;
@@ -561,6 +562,23 @@ fn run_verification(cfg: &Config, mounts: &mut Mounts) -> Result<Screen, String>
     }
     let dry_run = matches!(write, WriteMode::DryRun);
     mounts.media_written = !dry_run;
+    let build_info = std::fs::read_to_string(IMAGE_INFO).unwrap_or_default();
+    let image = match image::running_image(&build_info) {
+        Ok(i) => {
+            sayln(&format!(
+                "[airlock] image sha256 {}, Secure Boot: {}",
+                i.sha256,
+                if i.secure_boot { "on" } else { "off" }
+            ));
+            Some(i)
+        }
+        Err(e) => {
+            sayln(&format!(
+                "[airlock] running image unknown ({e}): receipts will not name it"
+            ));
+            None
+        }
+    };
     let opts = VerifyOptions {
         media: PathBuf::from(MEDIA_MOUNT),
         bundles: Vec::new(),
@@ -568,6 +586,7 @@ fn run_verification(cfg: &Config, mounts: &mut Mounts) -> Result<Screen, String>
         anchor_sha256: None,
         state_dir: PathBuf::from(STATE_MOUNT),
         write,
+        image,
     };
     sayln(&format!("[airlock] verifying at {:.1} s", uptime()));
     // The verification runs on its own thread so that a stick that stops answering (reads that

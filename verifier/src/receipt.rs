@@ -58,6 +58,42 @@ pub struct ApplianceRef {
     pub key_id: String,
     /// Airlock's version.
     pub software_version: String,
+    /// The appliance image that ran the verification, when it was booted from one (absent for
+    /// the command on a workstation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRef>,
+}
+
+impl ReceiptPayload {
+    /// Checks that the receipt was written by the appliance image whose UKI SHA-256 is `want`
+    /// (hex): a site that insists on its released image refuses receipts from any other, and
+    /// from runs that name no image at all (the command on a workstation).
+    pub fn require_image(&self, want: &str) -> Result<(), String> {
+        match &self.appliance.image {
+            Some(i) if i.sha256.eq_ignore_ascii_case(want.trim()) => Ok(()),
+            Some(i) => Err(format!(
+                "the receipt was written by image sha256 {}, not the required {}",
+                i.sha256,
+                want.trim()
+            )),
+            None => Err(format!(
+                "the receipt names no appliance image (not written by a booted appliance); the required image is {}",
+                want.trim()
+            )),
+        }
+    }
+}
+
+/// The boot image an appliance ran: what a site pins with `receipt verify --image-sha256`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRef {
+    /// Hex SHA-256 of the unified kernel image file the firmware booted (`EFI/BOOT/BOOTX64.EFI`,
+    /// signed when Secure Boot is used), as `image/build` prints it.
+    pub sha256: String,
+    /// The image build's own description (`/etc/airlock/image-info`: build date, kernel, inputs).
+    pub build: String,
+    /// Whether the firmware reported Secure Boot on (the `SecureBoot` EFI variable) for this boot.
+    pub secure_boot: bool,
 }
 
 /// Where the evidence record for this verification sits in the appliance's log.

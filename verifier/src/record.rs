@@ -17,7 +17,9 @@ use crate::bundle::Scan;
 use crate::evidence::{self, LogHead, Record};
 use crate::keys::hex;
 use crate::policy::{Assessment, Memory, Promoted};
-use crate::receipt::{self, ApplianceRef, BundleRef, EvidenceRef, ReceiptPayload, RECEIPT_TYPE};
+use crate::receipt::{
+    self, ApplianceRef, BundleRef, EvidenceRef, ImageRef, ReceiptPayload, RECEIPT_TYPE,
+};
 use crate::run::RunError;
 use crate::state::{EvidenceMark, Mode, PromotedRelease, StateData, StateDir};
 use crate::timestamp::Timestamp;
@@ -43,6 +45,8 @@ pub struct Recorder<'a> {
     writer: Option<(ApplianceKey, LogHead)>,
     /// A write failed: nothing more is written in this run (formats §6).
     halted: bool,
+    /// The appliance image named in every receipt (None on a workstation).
+    image: Option<ImageRef>,
 }
 
 fn run_err(e: impl std::fmt::Display) -> RunError {
@@ -95,6 +99,7 @@ impl<'a> Recorder<'a> {
             data,
             writer,
             halted: false,
+            image: None,
         };
         if let Some((key, _)) = &rec.writer {
             // A medium that cannot be written is reported with the first verdict that needs it.
@@ -103,6 +108,12 @@ impl<'a> Recorder<'a> {
             rec.halted = tidy.is_err() || publish.is_err();
         }
         Ok(rec)
+    }
+
+    /// Names `image` as the running appliance image in every receipt this run writes.
+    pub fn with_image(mut self, image: Option<ImageRef>) -> Self {
+        self.image = image;
+        self
     }
 
     /// Flushes the media's file system once the run is over (vfat has no journal: #55).
@@ -185,6 +196,7 @@ impl<'a> Recorder<'a> {
             appliance: ApplianceRef {
                 key_id: key.key_id().to_string(),
                 software_version: env!("CARGO_PKG_VERSION").into(),
+                image: self.image.clone(),
             },
             evidence: EvidenceRef {
                 seq: head.next_seq,

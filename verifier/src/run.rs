@@ -7,6 +7,7 @@ use crate::bundle::{self, Limits, Progress, ScanAbort};
 use crate::media;
 use crate::policy::{self, Assessment, Memory};
 use crate::reason::{Code, Reason};
+use crate::receipt::ImageRef;
 use crate::record::Recorder;
 use crate::timestamp::Timestamp;
 use crate::trust::Candidate;
@@ -35,6 +36,9 @@ pub struct VerifyOptions {
     pub state_dir: PathBuf,
     /// Write receipts, evidence and state, or not.
     pub write: WriteMode,
+    /// The appliance image running this verification (PID 1 reads it from the boot partition);
+    /// None on a workstation.
+    pub image: Option<ImageRef>,
 }
 
 /// The outcome for one bundle.
@@ -134,7 +138,8 @@ pub fn verify_media_with(
     for rel in &bundles {
         paths.push(media::resolve_bundle(&opts.media, rel).map_err(RunError)?);
     }
-    let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?;
+    let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?
+        .with_image(opts.image.clone());
     let mut memory = recorder.memory()?;
     let media_reasons: Vec<Reason> = trust
         .problems

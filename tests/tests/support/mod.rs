@@ -356,6 +356,7 @@ impl Kit {
             anchor_sha256: None,
             state_dir: self.state.clone(),
             write: WriteMode::Write,
+            image: None,
         }
     }
 

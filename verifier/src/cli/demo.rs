@@ -35,6 +35,7 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
         anchor_sha256: None,
         state_dir: state.clone(),
         write: WriteMode::Write,
+        image: None,
     };
     let progress = output::ConsoleProgress::new();
     let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;

@@ -127,11 +127,19 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
 }
 
 /// Checks a receipt's signature and prints its payload. Exit status 0 when it verifies.
-pub fn verify_receipt(path: &Path, key_path: &Path) -> Result<u8, String> {
+pub fn verify_receipt(
+    path: &Path,
+    key_path: &Path,
+    image_sha256: Option<&str>,
+) -> Result<u8, String> {
     let key_bytes =
         read_capped(key_path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", key_path.display()))?;
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
-    match receipt::verify_receipt(&bytes, &key_bytes) {
+    let checked = receipt::verify_receipt(&bytes, &key_bytes).and_then(|p| match image_sha256 {
+        Some(want) => p.require_image(want).map(|()| p),
+        None => Ok(p),
+    });
+    match checked {
         Ok(payload) => {
             crate::outln!(
                 "receipt {} verifies: {} {}",

@@ -90,6 +90,10 @@ enum ReceiptCommand {
         /// The appliance's public key entry (appliance-key.json).
         #[arg(long)]
         key: PathBuf,
+        /// Require the receipt to name this appliance image (hex SHA-256 of its BOOTX64.EFI, as
+        /// image/build prints it).
+        #[arg(long, value_name = "HEX")]
+        image_sha256: Option<String>,
     },
 }
 
@@ -122,6 +126,7 @@ fn run_cli() -> u8 {
                 } else {
                     WriteMode::Write
                 },
+                image: None,
             };
             verify(&opts, format)
         }
@@ -129,8 +134,17 @@ fn run_cli() -> u8 {
             command: EvidenceCommand::Verify { media_or_log, key },
         } => finish(evidence::verify(&media_or_log, &key)),
         Command::Receipt {
-            command: ReceiptCommand::Verify { receipt, key },
-        } => finish(evidence::verify_receipt(&receipt, &key)),
+            command:
+                ReceiptCommand::Verify {
+                    receipt,
+                    key,
+                    image_sha256,
+                },
+        } => finish(evidence::verify_receipt(
+            &receipt,
+            &key,
+            image_sha256.as_deref(),
+        )),
         Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
         Command::Codes => {
             for c in crate::reason::Code::ALL {
