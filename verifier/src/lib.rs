@@ -24,4 +24,5 @@ pub mod run;
 pub mod state;
 pub mod timestamp;
 pub mod trust;
+pub mod vault;
 pub mod verdict;

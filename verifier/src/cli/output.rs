@@ -112,6 +112,20 @@ pub fn human_report(report: &RunReport) -> String {
         for reason in &r.reasons {
             out.push_str(&format!("         - {}: {}\n", reason.code, reason.message));
         }
+        if let Some(id) = r
+            .runner
+            .as_ref()
+            .filter(|_| r.verdict == crate::verdict::Verdict::Promote)
+        {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            out.push_str(&format!(
+                "         runner: issuer {}, subject {}, repository {}, workflow {}\n",
+                show(&id.issuer),
+                show(&id.subject),
+                show(&id.repository),
+                show(&id.workflow)
+            ));
+        }
         match &r.receipt {
             Some(p) => out.push_str(&format!("         receipt: {p}\n")),
             None => out.push_str("         no receipt written\n"),
