@@ -237,9 +237,11 @@ impl Key {
                 }
                 KeyMaterial::Hmac { secret_sha256 }
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "key {id}: algorithm {other:?} is not supported (Ed25519, minisign or HMAC-SHA256)"
-            )),
+            ))
+            }
         };
         if let (Some(nb), Some(na)) = (e.not_before, e.not_after) {
             if na <= nb {
