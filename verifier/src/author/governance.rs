@@ -45,6 +45,23 @@ pub fn secret_from_env(var: &str) -> Result<Secret, String> {
     Ok(Secret::from_file_bytes(v.into_bytes()))
 }
 
+/// The secrets named by the `CAVRA_*` variables that are set, as a vault (the packer's self-check).
+pub fn vault_from_env() -> Vault {
+    let mut v = Vault::default();
+    for (key, id) in [
+        (RUNNER_KEY_ENV, RUNNER_KEY_ID_ENV),
+        (EVIDENCE_KEY_ENV, EVIDENCE_KEY_ID_ENV),
+    ] {
+        if let (Ok(s), Some(id)) = (
+            secret_from_env(key),
+            std::env::var(id).ok().and_then(|i| KeyId::new(&i).ok()),
+        ) {
+            v.insert(id, s);
+        }
+    }
+    v
+}
+
 /// The trust-root entry of an HMAC key (formats §8.1).
 pub fn hmac_entry(
     key_id: &KeyId,

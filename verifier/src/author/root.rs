@@ -233,6 +233,19 @@ pub fn rotate(
     expires: Timestamp,
     signers: &[&PrivateKey],
 ) -> Result<(Vec<u8>, RootStatus), String> {
+    rotate_with(previous, changes, issued_at, expires, signers, |_| {})
+}
+
+/// [`rotate`], with `edit` applied to the new payload before it is signed (e.g. the governance
+/// pins: a JWKS refresh is a rotation).
+pub fn rotate_with(
+    previous: &[u8],
+    changes: &RootChanges,
+    issued_at: Timestamp,
+    expires: Timestamp,
+    signers: &[&PrivateKey],
+    edit: impl FnOnce(&mut TrustRootPayload),
+) -> Result<(Vec<u8>, RootStatus), String> {
     let prev = TrustRoot::parse(previous).map_err(|e| format!("previous root: {e}"))?;
     let mut p = prev.payload.clone();
     p.version = prev
@@ -252,6 +265,7 @@ pub fn rotate(
     if let Some(b) = &changes.builders {
         p.builders = b.clone();
     }
+    edit(&mut p);
     sign(&p, signers, Some(previous))
 }
 
