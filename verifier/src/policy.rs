@@ -494,7 +494,10 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             },
             provenance: None,
             release_evidence_sha256: None,
-            governance: None,
+            governance: root
+                .as_ref()
+                .and_then(|r| r.root().governance.as_ref())
+                .map(|_| GovernanceRef::default()),
             runner: None,
             updates: Updates {
                 clock_floor: floor,

@@ -83,14 +83,23 @@ pub fn json_report(report: &RunReport) -> serde_json::Value {
         .results
         .iter()
         .map(|r| {
-            json!({
+            let mut v = json!({
                 "bundle": r.bundle,
                 "verdict": r.verdict,
                 "package": r.package,
                 "version": r.version,
                 "reasons": r.reasons,
                 "receipt": r.receipt,
-            })
+            });
+            // Who ran a governed release (formats §8); absent for other bundles.
+            if let (Some(id), Some(o)) = (&r.runner, v.as_object_mut()) {
+                o.insert(
+                    "runner".into(),
+                    json!({"issuer": id.issuer, "subject": id.subject,
+                           "repository": id.repository, "workflow": id.workflow}),
+                );
+            }
+            v
         })
         .collect();
     json!({ "results": results, "problems": report.problems })
