@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod governance;
+
 #[derive(Parser)]
 #[command(
     name = "airlock-bundle",
@@ -31,6 +33,12 @@ struct Cli {
 enum Cmd {
     /// Generate a key pair: ID.key (private, mode 0600) and ID.pub.json (the public key entry).
     Keygen(Keygen),
+    /// Generate an HMAC secret (ID.hmac-secret, 0600) and its trust-root entry (ID.pub.json) for
+    /// the runner-auth or governance-evidence role; prints only the secret's SHA-256.
+    HmacKeygen(governance::HmacKeygen),
+    /// Write the CAVRA daemon's release-governance files into DIST/.cavra/go-daemon/ (keys from
+    /// the CAVRA_* environment variables).
+    Governance(governance::Governance),
     /// Trust roots: create, sign (co-sign), rotate, show.
     #[command(subcommand)]
     Root(RootCmd),
@@ -106,6 +114,8 @@ struct RootDef {
     /// reports clock-untrusted, so a signing machine with a fast clock may set it explicitly.
     #[arg(long)]
     issued_at: Option<String>,
+    #[command(flatten)]
+    governance: governance::GovernanceDef,
 }
 
 #[derive(Subcommand)]
@@ -490,7 +500,9 @@ fn root_cmd(c: RootCmd) -> R<()> {
                     .collect::<R<_>>()?,
             };
             let keys = load_keys(&sign)?;
-            let (env, st) = root::create(version, &content, &refs(&keys))?;
+            let mut payload = root::payload(version, &content);
+            payload.governance = def.governance.apply(None)?;
+            let (env, st) = root::sign(&payload, &refs(&keys), None)?;
             write_out(&out, &env)?;
             print_root(&st, &out);
         }
@@ -534,12 +546,19 @@ fn root_cmd(c: RootCmd) -> R<()> {
                 },
             };
             let keys = load_keys(&sign)?;
-            let (env, st) = root::rotate(
-                &read(&previous)?,
+            let prev_bytes = read(&previous)?;
+            let prev_gov = airlock::document::trust_root::TrustRoot::parse(&prev_bytes)
+                .map_err(|e| format!("previous root: {e}"))?
+                .payload
+                .governance;
+            let governance = def.governance.apply(prev_gov)?;
+            let (env, st) = root::rotate_with(
+                &prev_bytes,
                 &changes,
                 now,
                 now.plus_seconds(def.expires_days * 86_400),
                 &refs(&keys),
+                |p| p.governance = governance,
             )?;
             write_out(&out, &env)?;
             print_root(&st, &out);
@@ -867,6 +886,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (name, result) = match cli.cmd {
         Cmd::Keygen(a) => ("keygen", keygen(a)),
+        Cmd::HmacKeygen(a) => ("hmac-keygen", governance::hmac_keygen(a)),
+        Cmd::Governance(a) => ("governance", governance::governance(a)),
         Cmd::Root(c) => ("root", root_cmd(c)),
         Cmd::Revoke(a) => ("revoke", revoke(a)),
         Cmd::Revocations(c) => ("revocations", revocations_cmd(c)),

@@ -51,21 +51,81 @@ impl<'de> Deserialize<'de> for KeyId {
     }
 }
 
-/// A key entry exactly as written in a trust root (formats §1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A key entry exactly as written in a trust root (formats §1, §8.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyEntry {
     /// The key's id.
     pub key_id: KeyId,
-    /// `Ed25519` or `minisign`.
+    /// `Ed25519`, `minisign` or `HMAC-SHA256`.
     pub algorithm: String,
-    /// Base64 of the 32 raw bytes (Ed25519) or the minisign public key line (minisign).
+    /// Base64 of the 32 raw bytes (Ed25519) or the minisign public key line (minisign). For
+    /// `HMAC-SHA256`, which has no public half, the hex `secret_sha256` (written under that name).
     pub public_key: String,
     /// Start of the validity window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<Timestamp>,
     /// End of the validity window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<Timestamp>,
+}
+
+/// The algorithm name of HMAC keys (formats §8.1).
+pub const HMAC_SHA256: &str = "HMAC-SHA256";
+
+#[derive(Serialize, Deserialize)]
+struct RawKeyEntry {
+    key_id: KeyId,
+    algorithm: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    not_before: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    not_after: Option<Timestamp>,
+}
+
+impl Serialize for KeyEntry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let hmac = self.algorithm == HMAC_SHA256;
+        RawKeyEntry {
+            key_id: self.key_id.clone(),
+            algorithm: self.algorithm.clone(),
+            public_key: (!hmac).then(|| self.public_key.clone()),
+            secret_sha256: hmac.then(|| self.public_key.clone()),
+            not_before: self.not_before,
+            not_after: self.not_after,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let r = RawKeyEntry::deserialize(d)?;
+        let public_key = match (r.algorithm == HMAC_SHA256, r.public_key, r.secret_sha256) {
+            (true, None, Some(h)) | (false, Some(h), None) => h,
+            (true, _, _) => {
+                return Err(D::Error::custom(format!(
+                    "key {}: an HMAC-SHA256 key has a secret_sha256 and no public_key",
+                    r.key_id
+                )))
+            }
+            (false, _, _) => {
+                return Err(D::Error::custom(format!(
+                    "key {}: a public key has a public_key and no secret_sha256",
+                    r.key_id
+                )))
+            }
+        };
+        Ok(Self {
+            key_id: r.key_id,
+            algorithm: r.algorithm,
+            public_key,
+            not_before: r.not_before,
+            not_after: r.not_after,
+        })
+    }
 }
 
 /// What a key signs with.
@@ -82,7 +142,16 @@ pub enum KeyMaterial {
         /// The key as minisign-verify takes it.
         minisign: minisign_verify::PublicKey,
     },
+    /// HMAC-SHA256 (formats §8.1): only the SHA-256 of the secret, which pins the secret held in
+    /// the appliance's vault. Entries with the same digest are one signer.
+    Hmac {
+        /// SHA-256 of the secret's bytes.
+        secret_sha256: [u8; 32],
+    },
 }
+
+/// Longest HMAC key window: quarterly rotation plus a 31-day overlap (formats §8.8).
+pub const MAX_HMAC_WINDOW_SECONDS: i64 = 123 * 86_400;
 
 /// A validated key.
 #[derive(Debug, Clone)]
@@ -151,10 +220,27 @@ impl Key {
                     minisign,
                 }
             }
+            HMAC_SHA256 => {
+                let secret_sha256 = airlock_core::hex::decode::<32>(e.public_key.as_bytes())
+                    .map_err(|_| {
+                        format!("key {id}: secret_sha256 is not 64 lowercase hex digits")
+                    })?;
+                let (Some(nb), Some(na)) = (e.not_before, e.not_after) else {
+                    return Err(format!(
+                        "key {id}: an HMAC-SHA256 key must have not_before and not_after"
+                    ));
+                };
+                if na.unix() - nb.unix() > MAX_HMAC_WINDOW_SECONDS {
+                    return Err(format!(
+                        "key {id}: an HMAC-SHA256 key's window is longer than 123 days"
+                    ));
+                }
+                KeyMaterial::Hmac { secret_sha256 }
+            }
             other => {
                 return Err(format!(
-                    "key {id}: algorithm {other:?} is not supported (Ed25519 or minisign)"
-                ))
+                "key {id}: algorithm {other:?} is not supported (Ed25519, minisign or HMAC-SHA256)"
+            ))
             }
         };
         if let (Some(nb), Some(na)) = (e.not_before, e.not_after) {
@@ -170,12 +256,19 @@ impl Key {
         })
     }
 
-    /// The raw Ed25519 key: what thresholds count and fingerprints hash.
+    /// The raw Ed25519 key (for an HMAC key, the secret's SHA-256): what thresholds count,
+    /// revocations reach and fingerprints hash.
     pub fn raw(&self) -> &[u8; 32] {
         match &self.material {
             KeyMaterial::Ed25519(pk) => pk.as_bytes(),
             KeyMaterial::Minisign { ed25519, .. } => ed25519.as_bytes(),
+            KeyMaterial::Hmac { secret_sha256 } => secret_sha256,
         }
+    }
+
+    /// Whether this is an HMAC-SHA256 key.
+    pub fn is_hmac(&self) -> bool {
+        matches!(self.material, KeyMaterial::Hmac { .. })
     }
 
     /// `sha256:` + hex SHA-256 of the raw key.

@@ -28,4 +28,5 @@ pub mod state_lock;
 pub mod state_log;
 pub mod timestamp;
 pub mod trust;
+pub mod vault;
 pub mod verdict;

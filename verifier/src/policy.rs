@@ -9,11 +9,13 @@ use crate::keys::hex;
 use crate::reason::{Code, Reason};
 use crate::receipt::{ArtifactRef, DocumentRef, ProvenanceRef, SignerRef};
 use crate::timestamp::Timestamp;
+use crate::trust::governance::{self, GovernanceRef, RunnerIdentity};
 use crate::trust::provenance::{self, VerifiedProvenance};
 use crate::trust::release::{self, ReleaseSignatures, VerifiedRelease};
 use crate::trust::revocations::{self, EffectiveRevocations};
 use crate::trust::root::{self, RootInputs, TrustedRoot};
 use crate::trust::Candidate;
+use crate::vault::Vault;
 use crate::verdict::Verdict;
 use airlock_core::digest::{sha256, Sha256Digest};
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,6 +51,8 @@ pub struct Memory {
     pub clock_floor: Option<Timestamp>,
     /// Highest promoted release per package.
     pub packages: BTreeMap<String, Promoted>,
+    /// HMAC secrets (formats §8.1), from `STATE/hmac-keys/`.
+    pub vault: Vault,
 }
 
 /// Everything one decision looks at.
@@ -105,6 +109,10 @@ pub struct Assessment {
     pub provenance: Option<ProvenanceRef>,
     /// SHA-256 of release-evidence.json.
     pub release_evidence_sha256: Option<String>,
+    /// Release-governance facts, when the trust root in force has `governance` (formats §8.3).
+    pub governance: Option<GovernanceRef>,
+    /// Who ran the release, when governance evidence named it.
+    pub runner: Option<RunnerIdentity>,
     /// State changes this decision warrants.
     pub updates: Updates,
 }
@@ -489,6 +497,11 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             },
             provenance: None,
             release_evidence_sha256: None,
+            governance: root
+                .as_ref()
+                .and_then(|r| r.root().governance.as_ref())
+                .map(|_| GovernanceRef::default()),
+            runner: None,
             updates: Updates {
                 clock_floor: floor,
                 ..Updates::default()
@@ -536,6 +549,39 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         },
         None => None,
     };
+    // Release governance (formats §8), when the root in force pins it.
+    let mut governance_ref = None;
+    let mut runner = None;
+    if let Some((r, pins)) = root
+        .as_ref()
+        .and_then(|r| r.root().governance.as_ref().map(|p| (r, p)))
+    {
+        let g = |n: &str| meta(scan, n);
+        use crate::document::governance as files;
+        let outcome = governance::check(&governance::Inputs {
+            root: r,
+            pins,
+            revoked: revs.keys(),
+            vault: &input.memory.vault,
+            files: governance::Files {
+                claims: g(files::CLAIMS_FILE),
+                jwt: g(files::JWT_FILE),
+                response: g(files::RESPONSE_FILE),
+                evidence: g(files::EVIDENCE_FILE),
+                report: g(files::REPORT_FILE),
+            },
+            release: evidence.as_ref().map(|(e, _)| governance::ReleaseFacts {
+                package: &e.package,
+                version: &e.version,
+                commit: &e.commit,
+                ref_: &e.ref_,
+            }),
+            now: input.now,
+        });
+        reasons.extend(outcome.reasons);
+        governance_ref = Some(outcome.receipt);
+        runner = outcome.identity;
+    }
     // Package and version: from the signed statement, else the evidence (minisign-only releases).
     let (package, version) = match (
         release.as_ref().and_then(|r| r.signed_package_version()),
@@ -678,6 +724,8 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             commit: p.commit().unwrap_or_default().to_owned(),
         }),
         release_evidence_sha256: meta(scan, EVIDENCE_FILE).map(|b| hex(&sha256(b))),
+        governance: governance_ref,
+        runner,
         reasons,
         updates,
     }

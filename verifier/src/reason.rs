@@ -68,6 +68,14 @@ codes! {
     SigningOperationsAlgorithm => "signing-operations-algorithm": "The signing-operations manifest names an algorithm other than Ed25519.",
     SigningOperationsMismatch => "signing-operations-mismatch": "The signing-operations manifest disagrees with checksums.txt or the release evidence, or its active key did not sign the release.",
     ClockUntrusted => "clock-untrusted": "The system clock is behind a time this appliance has already seen, so expiry cannot be judged.",
+    GovernanceMissing => "governance-missing": "The trust root requires release-governance evidence and a file of .cavra/go-daemon/ is missing.",
+    GovernanceEvidenceInvalid => "governance-evidence-invalid": "The release-governance evidence log is malformed, its chain is broken, a record's HMAC fails, a time is out of order or in the future, or it carries a bearer token.",
+    GovernanceKeyUntrusted => "governance-key-untrusted": "A governance evidence record is signed by a key that is not a trusted governance-evidence key at the record's time (unknown, revoked, outside its window, or its secret is not in the vault).",
+    RunnerIdentityInvalid => "runner-identity-invalid": "The runner identity is not authentic: a malformed claims file, a bad or unpinned OIDC token signature, issuer, audience or token times, claims that differ from the token or the evidence log, or HMAC runner claims below the runner-auth threshold.",
+    RunnerIdentityMismatch => "runner-identity-mismatch": "The runner identity does not match the trust root's pinned claims, or its commit or ref claim differs from the release evidence.",
+    GovernanceDenied => "governance-denied": "The release-governance response does not allow the release (decision other than allow, a check that did not pass, or an unreadable response).",
+    GovernanceMismatch => "governance-mismatch": "The release-governance response or evidence log names another release, decision, response digest or runner identity, or the log's events are missing or out of order.",
+    GovernanceReportMismatch => "governance-report-mismatch": "The published governance evidence verification report disagrees with what the appliance computed, or claims valid over a broken chain or signature.",
 }
 
 impl fmt::Display for Code {

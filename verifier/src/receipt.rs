@@ -3,6 +3,7 @@
 
 use crate::reason::Reason;
 use crate::timestamp::Timestamp;
+use crate::trust::governance::GovernanceRef;
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 
@@ -176,7 +177,31 @@ pub const MAX_RECEIPT_BYTES: usize = crate::json::MAX_DOCUMENT_BYTES;
 /// Signs `payload` as a DSSE envelope (payloadType [`payload_type::RECEIPT`]) with the appliance
 /// key; returns the envelope file's bytes.
 pub fn sign_receipt(payload: &ReceiptPayload, key: &ApplianceKey) -> Vec<u8> {
-    let body = dsse::to_pretty_json(payload);
+    sign_receipt_with(payload, None, key)
+}
+
+/// The payload with the `governance` object (formats §8.3) after the other members; present
+/// only when the trust root in force has `governance`, so other receipts stay byte-identical.
+#[derive(Serialize)]
+struct GovernedPayload<'a> {
+    #[serde(flatten)]
+    payload: &'a ReceiptPayload,
+    governance: &'a GovernanceRef,
+}
+
+/// [`sign_receipt`], adding the `governance` object when there is one.
+pub fn sign_receipt_with(
+    payload: &ReceiptPayload,
+    governance: Option<&GovernanceRef>,
+    key: &ApplianceKey,
+) -> Vec<u8> {
+    let body = match governance {
+        None => dsse::to_pretty_json(payload),
+        Some(governance) => dsse::to_pretty_json(&GovernedPayload {
+            payload,
+            governance,
+        }),
+    };
     dsse::sign(
         payload_type::RECEIPT,
         &body,

@@ -144,6 +144,7 @@ impl<'a> Recorder<'a> {
             revocations_version: self.data.revocations_version,
             stored_roots,
             clock_floor: self.data.clock_floor,
+            vault: crate::vault::Vault::load(self.state.path()),
             packages: self
                 .data
                 .packages
@@ -205,7 +206,7 @@ impl<'a> Recorder<'a> {
             release_evidence_sha256: a.release_evidence_sha256.clone(),
             provenance: a.provenance.clone(),
         };
-        let envelope = receipt::sign_receipt(&payload, key);
+        let envelope = receipt::sign_receipt_with(&payload, a.governance.as_ref(), key);
         let record = Record::new(
             head,
             now,

@@ -56,6 +56,8 @@ pub struct BundleResult {
     pub reasons: Vec<Reason>,
     /// MEDIA-relative receipt path, when one was written.
     pub receipt: Option<String>,
+    /// Who ran the release (formats §8), when governance evidence named it.
+    pub runner: Option<crate::trust::governance::RunnerIdentity>,
 }
 
 /// The outcome of a run.
@@ -192,6 +194,7 @@ pub fn verify_media_with(
             package: assessment.package,
             version: assessment.version,
             reasons: assessment.reasons,
+            runner: assessment.runner,
             receipt,
         });
     }

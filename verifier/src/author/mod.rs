@@ -16,6 +16,7 @@
 
 pub mod archive;
 pub mod fsutil;
+pub mod governance;
 pub mod keys;
 pub mod media;
 pub mod pack;

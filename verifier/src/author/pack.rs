@@ -232,6 +232,10 @@ pub fn collect_artifacts(dist: &Path) -> Result<Vec<Artifact>, String> {
             } else if ft.is_file() {
                 airlock_core::name::check(&full)
                     .map_err(|e| format!("{full}: not a name a bundle may carry ({e:?})"))?;
+                if crate::document::governance::FILES.contains(&full.as_str()) {
+                    // The daemon's governance files: packed as metadata by `metadata`.
+                    continue;
+                }
                 if is_metadata(&full) {
                     return Err(format!(
                         "{full}: pack writes this file itself; remove it from the dist directory (or point --dist at the artifacts only)"
@@ -406,7 +410,11 @@ pub fn assess_inventory(
         },
         reasons: vec![],
     };
-    let memory = Memory::default();
+    // The packer holds the CI's HMAC secrets (CAVRA_* variables) for governed roots.
+    let memory = Memory {
+        vault: crate::author::governance::vault_from_env(),
+        ..Memory::default()
+    };
     policy::assess(&policy::Inputs {
         scan: &scan,
         anchor,
@@ -485,6 +493,14 @@ pub fn metadata(
     if let Some(r) = &o.revocations {
         Revocations::parse(r).map_err(|e| format!("revocations: {e}"))?;
         meta.insert(files::REVOCATIONS.into(), r.clone());
+    }
+    // Release governance (formats §8): the daemon's .cavra/go-daemon/ files from the dist.
+    for name in crate::document::governance::FILES {
+        let path = o.dist.join(name);
+        if path.is_file() {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            meta.insert(name.to_owned(), bytes);
+        }
     }
     // checksums.txt: every file but itself and its signatures, sorted bytewise.
     let mut lines: BTreeMap<&str, String> = artifacts

@@ -40,6 +40,7 @@ pub fn payload(version: u64, c: &RootContent) -> TrustRootPayload {
         keys: c.keys.clone(),
         roles: c.roles.clone(),
         builders: c.builders.clone(),
+        governance: None,
     }
 }
 
@@ -232,6 +233,19 @@ pub fn rotate(
     expires: Timestamp,
     signers: &[&PrivateKey],
 ) -> Result<(Vec<u8>, RootStatus), String> {
+    rotate_with(previous, changes, issued_at, expires, signers, |_| {})
+}
+
+/// [`rotate`], with `edit` applied to the new payload before it is signed (e.g. the governance
+/// pins: a JWKS refresh is a rotation).
+pub fn rotate_with(
+    previous: &[u8],
+    changes: &RootChanges,
+    issued_at: Timestamp,
+    expires: Timestamp,
+    signers: &[&PrivateKey],
+    edit: impl FnOnce(&mut TrustRootPayload),
+) -> Result<(Vec<u8>, RootStatus), String> {
     let prev = TrustRoot::parse(previous).map_err(|e| format!("previous root: {e}"))?;
     let mut p = prev.payload.clone();
     p.version = prev
@@ -251,6 +265,7 @@ pub fn rotate(
     if let Some(b) = &changes.builders {
         p.builders = b.clone();
     }
+    edit(&mut p);
     sign(&p, signers, Some(previous))
 }
 
@@ -268,6 +283,7 @@ pub fn describe(st: &RootStatus) -> String {
             match k.1.material {
                 KeyMaterial::Ed25519(_) => "Ed25519",
                 KeyMaterial::Minisign { .. } => "minisign",
+                KeyMaterial::Hmac { .. } => "HMAC-SHA256",
             },
             k.1.fingerprint(),
             k.1.not_before

@@ -129,10 +129,11 @@ pub fn is_metadata(name: &str) -> bool {
             | "cavra-runtime.signing-operations.json"
             | "offline-trust-root-bootstrap.json"
             | "revocations.json"
-    ) || name
-        .strip_prefix("trust-root/")
-        .and_then(|n| n.strip_suffix(".json"))
-        .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    ) || crate::document::governance::FILES.contains(&name)
+        || name
+            .strip_prefix("trust-root/")
+            .and_then(|n| n.strip_suffix(".json"))
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Reads the bundle at `path` once.

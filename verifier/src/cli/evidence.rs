@@ -16,7 +16,7 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
     let key = Key::from_entry(&entry)?;
     match key.material {
         KeyMaterial::Ed25519(pk) => Ok((bytes, entry.key_id.to_string(), pk)),
-        KeyMaterial::Minisign { .. } => Err(format!(
+        KeyMaterial::Minisign { .. } | KeyMaterial::Hmac { .. } => Err(format!(
             "{}: the appliance key must be an Ed25519 key",
             path.display()
         )),
@@ -158,4 +158,141 @@ pub fn verify_receipt(
             Ok(1)
         }
     }
+}
+
+/// Where an auditor's HMAC secrets come from.
+pub struct GovernanceKeys<'a> {
+    /// A state directory whose vault to use.
+    pub state: Option<&'a Path>,
+    /// `--hmac-key ID=FILE`, repeatable.
+    pub hmac_keys: &'a [String],
+    /// A trust root to judge keys by (roles, windows, `secret_sha256`); without one the secrets
+    /// given are taken as they are.
+    pub trust_root: Option<&'a Path>,
+    /// Where to write the report (default: beside the log, when none is there yet).
+    pub out: Option<&'a Path>,
+}
+
+/// Whether `path` names a governance evidence log (or a directory holding one).
+pub fn governance_log(path: &Path) -> Option<std::path::PathBuf> {
+    use crate::document::governance::EVIDENCE_FILE;
+    let name = "release-governance-evidence.jsonl";
+    if path.is_dir() {
+        [path.join(EVIDENCE_FILE), path.join(name)]
+            .into_iter()
+            .find(|p| p.is_file())
+    } else {
+        path.file_name()
+            .is_some_and(|n| n == name)
+            .then(|| path.to_owned())
+    }
+}
+
+/// Verifies a release-governance evidence log (formats §8.5) and writes or checks
+/// `release-governance-evidence-verification.json` (§8.7). Exit status 0 when the log verifies
+/// (and agrees with a report already beside it), 1 otherwise.
+pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u8, String> {
+    use crate::document::governance::{Report, REPORT_NAME};
+    use crate::keys::KeyId;
+    use crate::trust::governance::{verify_log, Keyring};
+    use crate::vault::{read_secret, Vault};
+    let mut vault = keys.state.map(Vault::load).unwrap_or_default();
+    for spec in keys.hmac_keys {
+        let (id, file) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--hmac-key {spec:?} is not ID=FILE"))?;
+        vault.insert(KeyId::new(id)?, read_secret(Path::new(file))?);
+    }
+    let bytes = read_capped(
+        log_path,
+        crate::bundle::Limits::default().max_metadata_bytes,
+    )
+    .map_err(|e| format!("{} {e}", log_path.display()))?;
+    let now = Timestamp::now();
+    let trusted = match keys.trust_root {
+        None => None,
+        Some(p) => {
+            let anchor =
+                read_capped(p, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", p.display()))?;
+            let r = crate::trust::root::establish(&crate::trust::root::RootInputs {
+                anchor: &anchor,
+                candidates: &[],
+                highest_accepted: 0,
+                now,
+            })
+            .map_err(|r| {
+                format!(
+                    "{}: {}",
+                    p.display(),
+                    r.iter()
+                        .map(|x| x.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
+            Some(r)
+        }
+    };
+    let revoked = crate::trust::signatures::RevokedKeys::default();
+    let keyring = match &trusted {
+        Some(root) => Keyring::Root {
+            root,
+            revoked: &revoked,
+            vault: &vault,
+        },
+        None => Keyring::Secrets(&vault),
+    };
+    let check = verify_log(&bytes, &keyring, now);
+    let report = check.report(now);
+    let doc = crate::document::dsse::to_pretty_json(&report);
+    println!(
+        "governance evidence log {}: chain {}, signatures {} ({} records, keys {})",
+        log_path.display(),
+        report.chain,
+        report.signatures,
+        report.records,
+        if report.key_ids.is_empty() {
+            "-".to_owned()
+        } else {
+            report.key_ids.join(", ")
+        }
+    );
+    for r in &check.reasons {
+        println!("  {}: {}", r.code, r.message);
+    }
+    let beside = log_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(REPORT_NAME);
+    let mut agrees = true;
+    let target = match keys.out {
+        Some(out) => Some(out.to_owned()),
+        None if beside.exists() => {
+            let published = read_capped(&beside, MAX_TRUST_FILE)
+                .ok()
+                .and_then(|b| Report::parse(&b).ok());
+            agrees = published.is_some_and(|p| {
+                Report {
+                    verified_at: p.verified_at,
+                    ..report.clone()
+                } == p
+            });
+            println!(
+                "published report {}: {}",
+                beside.display(),
+                if agrees {
+                    "agrees with this verification"
+                } else {
+                    "DISAGREES with this verification"
+                }
+            );
+            None
+        }
+        None => Some(beside),
+    };
+    if let Some(t) = target {
+        crate::author::fsutil::write_atomic(&t, &doc)?;
+        println!("report: {}", t.display());
+    }
+    Ok(if check.ok() && agrees { 0 } else { 1 })
 }

@@ -5,6 +5,7 @@ pub mod console;
 pub mod demo;
 pub mod evidence;
 pub mod output;
+pub mod vault;
 
 use crate::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -54,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: EvidenceCommand,
     },
+    /// The HMAC vault (STATE/hmac-keys/): secrets for governance evidence and runner claims.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
     /// Receipt commands.
     Receipt {
         #[command(subcommand)]
@@ -71,13 +77,42 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EvidenceCommand {
-    /// Check a hash-chained evidence log and its signatures; write a verification report.
+    /// Check a hash-chained evidence log and its signatures; write a verification report. A
+    /// release-governance log (release-governance-evidence.jsonl, or a directory holding
+    /// .cavra/go-daemon/) is checked with HMAC secrets and gets
+    /// release-governance-evidence-verification.json.
     Verify {
-        /// A media root (its evidence/airlock-evidence.jsonl) or a log file.
+        /// A media root (its evidence/airlock-evidence.jsonl), a log file, or a governance log.
         media_or_log: PathBuf,
-        /// The appliance's public key entry (appliance-key.json).
+        /// The appliance's public key entry (appliance-key.json), for the appliance's logs.
+        #[arg(long, required_unless_present_any = ["hmac_key", "state", "trust_root"])]
+        key: Option<PathBuf>,
+        /// A governance HMAC secret, ID=FILE (repeatable).
+        #[arg(long, value_name = "ID=FILE")]
+        hmac_key: Vec<String>,
+        /// A state directory whose vault (STATE/hmac-keys/) holds the governance secrets.
         #[arg(long)]
-        key: PathBuf,
+        state: Option<PathBuf>,
+        /// Judge governance keys by this trust root (roles, windows, secret_sha256).
+        #[arg(long, value_name = "FILE")]
+        trust_root: Option<PathBuf>,
+        /// Where to write the governance report (default: beside the log, if none is there).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Install an HMAC secret as STATE/hmac-keys/KEY_ID (0600); prints only its SHA-256.
+    Add {
+        /// The key id the trust root gives the secret.
+        key_id: String,
+        /// The file holding the secret (one trailing LF ignored).
+        file: PathBuf,
+        /// The appliance's state directory (default: $AIRLOCK_STATE or /var/lib/airlock).
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
 }
 
@@ -131,8 +166,43 @@ fn run_cli() -> u8 {
             verify(&opts, format)
         }
         Command::Evidence {
-            command: EvidenceCommand::Verify { media_or_log, key },
-        } => finish(evidence::verify(&media_or_log, &key)),
+            command:
+                EvidenceCommand::Verify {
+                    media_or_log,
+                    key,
+                    hmac_key,
+                    state,
+                    trust_root,
+                    out,
+                },
+        } => match (evidence::governance_log(&media_or_log), key) {
+            (Some(log), _) => finish(evidence::verify_governance(
+                &log,
+                &evidence::GovernanceKeys {
+                    state: state.as_deref(),
+                    hmac_keys: &hmac_key,
+                    trust_root: trust_root.as_deref(),
+                    out: out.as_deref(),
+                },
+            )),
+            (None, Some(key)) => finish(evidence::verify(&media_or_log, &key)),
+            (None, None) => finish(Err(format!(
+                "{} is not a governance evidence log; the appliance's logs need --key",
+                media_or_log.display()
+            ))),
+        },
+        Command::Vault {
+            command:
+                VaultCommand::Add {
+                    key_id,
+                    file,
+                    state,
+                },
+        } => finish(vault::add(
+            &state.unwrap_or_else(run::default_state_dir),
+            &key_id,
+            &file,
+        )),
         Command::Receipt {
             command:
                 ReceiptCommand::Verify {

@@ -84,14 +84,23 @@ pub fn json_report(report: &RunReport) -> serde_json::Value {
         .results
         .iter()
         .map(|r| {
-            json!({
+            let mut v = json!({
                 "bundle": r.bundle,
                 "verdict": r.verdict,
                 "package": r.package,
                 "version": r.version,
                 "reasons": r.reasons,
                 "receipt": r.receipt,
-            })
+            });
+            // Who ran a governed release (formats §8); absent for other bundles.
+            if let (Some(id), Some(o)) = (&r.runner, v.as_object_mut()) {
+                o.insert(
+                    "runner".into(),
+                    json!({"issuer": id.issuer, "subject": id.subject,
+                           "repository": id.repository, "workflow": id.workflow}),
+                );
+            }
+            v
         })
         .collect();
     json!({ "results": results, "problems": report.problems })
@@ -116,6 +125,20 @@ pub fn human_report(report: &RunReport) -> String {
                 "         - {}: {}\n",
                 reason.code,
                 text(&reason.message)
+            ));
+        }
+        if let Some(id) = r
+            .runner
+            .as_ref()
+            .filter(|_| r.verdict == crate::verdict::Verdict::Promote)
+        {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            out.push_str(&format!(
+                "         runner: issuer {}, subject {}, repository {}, workflow {}\n",
+                show(&id.issuer),
+                show(&id.subject),
+                show(&id.repository),
+                show(&id.workflow)
             ));
         }
         match &r.receipt {

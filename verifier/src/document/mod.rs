@@ -3,6 +3,8 @@
 
 pub mod checksums;
 pub mod dsse;
+pub mod governance;
+pub mod governance_pins;
 pub mod provenance;
 pub mod release_evidence;
 pub mod revocations;

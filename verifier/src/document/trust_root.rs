@@ -2,6 +2,7 @@
 //! Parsing checks internal consistency; signatures are `crate::trust::root`'s business.
 
 use super::dsse::{payload_type, Envelope};
+use super::governance_pins::{GovernancePolicy, Pins};
 use crate::json;
 use crate::keys::{Key, KeyEntry, KeyId};
 use crate::timestamp::Timestamp;
@@ -13,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const MAX_KEYS: usize = 256;
 /// The four roles every trust root defines.
 pub const ROLES: [&str; 4] = ["root", "release", "provenance", "revocation"];
+/// The roles of HMAC keys (formats §8.1), optional.
+pub const HMAC_ROLES: [&str; 2] = ["runner-auth", "governance-evidence"];
 
 /// A role as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +56,9 @@ pub struct TrustRootPayload {
     /// Trusted builders.
     #[serde(default)]
     pub builders: Vec<Builder>,
+    /// Release-governance pins (formats §8.1); with it, every bundle needs governance evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance: Option<GovernancePolicy>,
 }
 
 /// A role with its keys resolved.
@@ -79,6 +85,8 @@ pub struct TrustRoot {
     pub keys: BTreeMap<KeyId, Key>,
     /// Roles by name.
     pub roles: BTreeMap<String, Role>,
+    /// The validated `governance` object.
+    pub governance: Option<Pins>,
 }
 
 impl TrustRoot {
@@ -120,17 +128,30 @@ impl TrustRoot {
             }
         }
         let mut roles = BTreeMap::new();
-        for name in ROLES {
+        let present_hmac_roles = HMAC_ROLES
+            .into_iter()
+            .filter(|n| payload.roles.contains_key(*n));
+        for name in ROLES.into_iter().chain(present_hmac_roles) {
             let entry = payload
                 .roles
                 .get(name)
                 .ok_or_else(|| format!("role {name:?} is missing"))?;
+            let hmac_role = HMAC_ROLES.contains(&name);
             let mut distinct = BTreeSet::new();
             for id in &entry.key_ids {
                 let key = keys
                     .get(id)
                     .ok_or_else(|| format!("role {name}: key id {id} is not among the keys"))?;
+                if key.is_hmac() != hmac_role {
+                    return Err(format!(
+                        "role {name}: key {id} is {}; HMAC-SHA256 keys serve the runner-auth and governance-evidence roles and nothing else",
+                        if key.is_hmac() { "an HMAC-SHA256 key" } else { "not an HMAC-SHA256 key" }
+                    ));
+                }
                 distinct.insert(*key.raw());
+            }
+            if name == "governance-evidence" && entry.threshold != 1 {
+                return Err("role governance-evidence: the threshold must be 1".into());
             }
             let threshold = usize::try_from(entry.threshold).unwrap_or(usize::MAX);
             if threshold == 0 || threshold > distinct.len() {
@@ -153,7 +174,19 @@ impl TrustRoot {
                 return Err("a builder has an empty id, source_repository or ref_pattern".into());
             }
         }
+        let governance = match &payload.governance {
+            None => None,
+            Some(g) => {
+                if !roles.contains_key("governance-evidence") {
+                    return Err(
+                        "a root with governance must define the governance-evidence role".into(),
+                    );
+                }
+                Some(g.validate()?)
+            }
+        };
         Ok(Self {
+            governance,
             payload_bytes: envelope.payload.clone(),
             payload,
             envelope,

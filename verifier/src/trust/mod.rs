@@ -3,6 +3,8 @@
 //! [`provenance::VerifiedProvenance`]) have private fields and no public constructor: the functions
 //! here that check the signatures are the only way to obtain one.
 
+pub mod governance;
+pub mod jws;
 pub mod provenance;
 pub mod release;
 pub mod revocations;

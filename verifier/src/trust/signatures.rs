@@ -164,7 +164,7 @@ pub fn count_dsse(
             count.uncounted.push(Reason::new(
                 Code::SignatureThresholdNotMet,
                 format!(
-                    "{what}: key {} is a minisign key and cannot sign DSSE envelopes",
+                    "{what}: key {} is not an Ed25519 key and cannot sign DSSE envelopes",
                     key.id
                 ),
             ));

@@ -58,6 +58,7 @@ fn root(
             .map(|r| (r.to_owned(), role(if r == "root" { threshold } else { 1 })))
             .collect::<BTreeMap<_, _>>(),
         builders: vec![],
+        governance: None,
     };
     let body = serde_json::to_vec(&payload).unwrap();
     let keys: Vec<(String, SigningKey)> =
@@ -195,6 +196,7 @@ fn threshold_counts_raw_keys_once() {
             })
             .collect(),
         builders: vec![],
+        governance: None,
     };
     let body = serde_json::to_vec(&payload).unwrap();
     let env = sign(payload_type::TRUST_ROOT, &body, &[("a", &k), ("b", &k)]);
