@@ -21,6 +21,7 @@ pub mod reason;
 pub mod receipt;
 pub mod record;
 pub mod run;
+pub mod sigstore;
 pub mod state;
 pub mod timestamp;
 pub mod trust;

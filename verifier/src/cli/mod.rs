@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod evidence;
 pub mod output;
+pub mod sigstore;
 
 use crate::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -66,6 +67,38 @@ enum Command {
     },
     /// List the rejection reason codes and what they mean.
     Codes,
+    /// Sigstore bundle commands (offline).
+    Sigstore {
+        #[command(subcommand)]
+        command: SigstoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SigstoreCommand {
+    /// Verify one Sigstore bundle offline (sigstore-conformance CLI protocol); exit 0 when valid.
+    VerifyBundle {
+        /// Use the public-good staging trusted root when no --trusted-root is given.
+        #[arg(long)]
+        staging: bool,
+        /// The Sigstore bundle (v0.1 to v0.3).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The expected identity: the certificate's SAN (URI or email), exactly.
+        #[arg(long, requires = "certificate_oidc_issuer", conflicts_with = "key")]
+        certificate_identity: Option<String>,
+        /// The expected OIDC issuer of the certificate, exactly.
+        #[arg(long, requires = "certificate_identity", conflicts_with = "key")]
+        certificate_oidc_issuer: Option<String>,
+        /// A PEM public key, for a managed-key bundle instead of an identity.
+        #[arg(long, required_unless_present = "certificate_identity")]
+        key: Option<PathBuf>,
+        /// The Sigstore trusted_root.json (default: the public-good root built in).
+        #[arg(long)]
+        trusted_root: Option<PathBuf>,
+        /// The signed file, or `sha256:<hex>` of it (a DSSE statement's subject).
+        file_or_digest: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +159,26 @@ pub fn main() -> ExitCode {
             command: ReceiptCommand::Verify { receipt, key },
         } => finish(evidence::verify_receipt(&receipt, &key)),
         Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
+        Command::Sigstore {
+            command:
+                SigstoreCommand::VerifyBundle {
+                    staging,
+                    bundle,
+                    certificate_identity,
+                    certificate_oidc_issuer,
+                    key,
+                    trusted_root,
+                    file_or_digest,
+                },
+        } => finish(sigstore::verify_bundle(&sigstore::VerifyBundle {
+            staging,
+            bundle,
+            identity: certificate_identity,
+            issuer: certificate_oidc_issuer,
+            key,
+            trusted_root,
+            file_or_digest,
+        })),
         Command::Codes => {
             for c in crate::reason::Code::ALL {
                 println!("{:<36} {}", c.as_str(), c.describe());
