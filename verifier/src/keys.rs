@@ -6,7 +6,11 @@ use airlock_core::digest::sha256;
 use airlock_core::ed25519::{KeyError, PublicKey};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
+
+/// Most Fulcio extensions one `sigstore` key may pin.
+pub const MAX_SIGSTORE_EXTENSIONS: usize = 32;
 
 /// A key id: `[a-z0-9][a-z0-9._-]{0,63}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -56,16 +60,80 @@ impl<'de> Deserialize<'de> for KeyId {
 pub struct KeyEntry {
     /// The key's id.
     pub key_id: KeyId,
-    /// `Ed25519` or `minisign`.
+    /// `Ed25519`, `minisign` or `sigstore`.
     pub algorithm: String,
-    /// Base64 of the 32 raw bytes (Ed25519) or the minisign public key line (minisign).
+    /// Base64 of the 32 raw bytes (Ed25519) or the minisign public key line (minisign); absent
+    /// for `sigstore`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub public_key: String,
+    /// The pinned signer of a `sigstore` key (formats §9.1); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<SigstoreIdentity>,
     /// Start of the validity window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<Timestamp>,
     /// End of the validity window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<Timestamp>,
+}
+
+/// A Sigstore signer pinned by identity (formats §9.1): the certificate's OIDC issuer exactly, its
+/// SAN by glob, and Fulcio extensions (OID → glob).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigstoreIdentity {
+    /// Must equal the certificate's OIDC issuer extension.
+    pub issuer: String,
+    /// Glob (`*` the only special character) over the certificate's SAN (URI or email).
+    pub subject: String,
+    /// Fulcio extension OID (dotted) → glob over its value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, String>,
+}
+
+impl SigstoreIdentity {
+    fn check(&self, id: &KeyId) -> Result<(), String> {
+        if self.issuer.is_empty() || self.subject.is_empty() {
+            return Err(format!(
+                "key {id}: identity issuer and subject must not be empty"
+            ));
+        }
+        if self.extensions.len() > MAX_SIGSTORE_EXTENSIONS {
+            return Err(format!(
+                "key {id}: more than {MAX_SIGSTORE_EXTENSIONS} identity extensions"
+            ));
+        }
+        for oid in self.extensions.keys() {
+            let arcs: Vec<&str> = oid.split('.').collect();
+            if arcs.len() < 2
+                || arcs
+                    .iter()
+                    .any(|a| a.is_empty() || a.len() > 9 || !a.bytes().all(|c| c.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "key {id}: identity extension {oid:?} is not a dotted OID"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What thresholds count for this identity: SHA-256 over the pin, domain-separated, so two
+    /// entries pinning the same identity are one signer.
+    fn digest(&self) -> [u8; 32] {
+        let mut h = airlock_core::digest::Sha256::new();
+        h.update(b"airlock sigstore identity v1\0");
+        for part in [&self.issuer, &self.subject] {
+            h.update(&(part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        for (oid, glob) in &self.extensions {
+            for part in [oid, glob] {
+                h.update(&(part.len() as u64).to_be_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        h.finalize()
+    }
 }
 
 /// What a key signs with.
@@ -81,6 +149,13 @@ pub enum KeyMaterial {
         key_num: [u8; 8],
         /// The key as minisign-verify takes it.
         minisign: minisign_verify::PublicKey,
+    },
+    /// Sigstore bundles whose verified certificate matches `identity` (formats §9).
+    Sigstore {
+        /// The pin.
+        identity: SigstoreIdentity,
+        /// [`SigstoreIdentity::digest`]: what thresholds count.
+        counted_as: [u8; 32],
     },
 }
 
@@ -122,7 +197,24 @@ impl Key {
     /// Validates a key entry.
     pub fn from_entry(e: &KeyEntry) -> Result<Self, String> {
         let id = &e.key_id;
+        if e.identity.is_some() && e.algorithm != "sigstore" {
+            return Err(format!("key {id}: only a sigstore key has an identity"));
+        }
         let material = match e.algorithm.as_str() {
+            "sigstore" => {
+                let identity = e
+                    .identity
+                    .clone()
+                    .ok_or_else(|| format!("key {id}: a sigstore key needs an identity"))?;
+                if !e.public_key.is_empty() {
+                    return Err(format!("key {id}: a sigstore key has no public_key"));
+                }
+                identity.check(id)?;
+                KeyMaterial::Sigstore {
+                    counted_as: identity.digest(),
+                    identity,
+                }
+            }
             "Ed25519" => {
                 let raw: [u8; 32] = decode_base64(&e.public_key)
                     .and_then(|v| v.try_into().ok())
@@ -153,7 +245,7 @@ impl Key {
             }
             other => {
                 return Err(format!(
-                    "key {id}: algorithm {other:?} is not supported (Ed25519 or minisign)"
+                    "key {id}: algorithm {other:?} is not supported (Ed25519, minisign or sigstore)"
                 ))
             }
         };
@@ -170,11 +262,13 @@ impl Key {
         })
     }
 
-    /// The raw Ed25519 key: what thresholds count and fingerprints hash.
+    /// The raw Ed25519 key (for a `sigstore` key, the digest of its identity pin): what
+    /// thresholds count and fingerprints hash.
     pub fn raw(&self) -> &[u8; 32] {
         match &self.material {
             KeyMaterial::Ed25519(pk) => pk.as_bytes(),
             KeyMaterial::Minisign { ed25519, .. } => ed25519.as_bytes(),
+            KeyMaterial::Sigstore { counted_as, .. } => counted_as,
         }
     }
 
@@ -211,6 +305,7 @@ mod tests {
             key_id: KeyId::new("k").unwrap(),
             algorithm: alg.into(),
             public_key: pk.into(),
+            identity: None,
             not_before: None,
             not_after: None,
         }

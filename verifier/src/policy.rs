@@ -19,10 +19,11 @@ use airlock_core::digest::{sha256, Sha256Digest};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Files that `checksums.txt` does not list: itself and its signatures.
-pub const UNLISTED: [&str; 3] = [
+pub const UNLISTED: [&str; 4] = [
     "checksums.txt",
     "checksums.txt.sig.json",
     "checksums.txt.minisig",
+    release::SIGSTORE_FILE,
 ];
 const EVIDENCE_FILE: &str = "release-evidence.json";
 const SIGNING_OPS_FILE: &str = "cavra-runtime.signing-operations.json";
@@ -391,6 +392,7 @@ fn signer_refs<'a>(
         key_id: s.key_id.to_string(),
         fingerprint: s.fingerprint.clone(),
         role: role.clone(),
+        sigstore: s.sigstore.clone(),
     })
 }
 
@@ -500,6 +502,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
                 checksums,
                 dsse: meta(scan, "checksums.txt.sig.json"),
                 minisig: meta(scan, "checksums.txt.minisig"),
+                sigstore: meta(scan, release::SIGSTORE_FILE),
             };
             match release::verify(r, &revs, &files, input.now) {
                 Ok(v) => Some(v),

@@ -68,6 +68,7 @@ codes! {
     SigningOperationsAlgorithm => "signing-operations-algorithm": "The signing-operations manifest names an algorithm other than Ed25519.",
     SigningOperationsMismatch => "signing-operations-mismatch": "The signing-operations manifest disagrees with checksums.txt or the release evidence, or its active key did not sign the release.",
     ClockUntrusted => "clock-untrusted": "The system clock is behind a time this appliance has already seen, so expiry cannot be judged.",
+    SigstoreInvalid => "sigstore-invalid": "A Sigstore bundle fails verification (formats §9.3 steps 1–5: certificate chain, signing time, transparency log entry, SCT or signature); the message names the step.",
 }
 
 impl fmt::Display for Code {

@@ -6,7 +6,7 @@
 
 use sigstore_verify::bundle::Error as BundleError;
 use sigstore_verify::trust_root::TrustedRoot;
-use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash, SignatureContent};
 use sigstore_verify::{
     CertificateError, Error, PublicKeyVerificationPolicy, TimestampError, TransparencyLogError,
     VerificationPolicy, Verifier,
@@ -96,6 +96,10 @@ pub struct Verified {
     pub integrated_time: Option<i64>,
     /// Earliest verified signing time (seconds since the epoch).
     pub signing_time: i64,
+    /// The leaf's Fulcio extensions (arc 1.3.6.1.4.1.57264.1): dotted OID → value.
+    pub extensions: Vec<(String, String)>,
+    /// The DSSE envelope's `(payloadType, payload)`, when the bundle signs one.
+    pub dsse_payload: Option<(String, Vec<u8>)>,
 }
 
 impl Verified {
@@ -179,9 +183,17 @@ pub fn verify_keyless(
             step: Step::Log,
             detail: "the bundle has no transparency log entry".into(),
         })?;
+    let dsse_payload = match &bundle.content {
+        SignatureContent::DsseEnvelope(env) => {
+            Some((env.payload_type.clone(), env.payload.as_bytes().to_vec()))
+        }
+        _ => None,
+    };
     Ok(Verified {
         issuer,
         subject,
+        extensions: fulcio_extensions(&leaf_der),
+        dsse_payload,
         leaf_der,
         log_index,
         integrated_time: result.integrated_time().map(|t| t.as_second()),
@@ -211,6 +223,35 @@ pub fn verify_with_key(
         .map_err(classify)
 }
 
+/// Fulcio's OID arc for its certificate extensions.
+const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1.";
+
+/// The Fulcio extensions of a (verified) leaf: newer ones are DER UTF8String, the legacy
+/// .1.1–.1.6 raw UTF-8; values that are neither are left out (they can match no pin).
+fn fulcio_extensions(leaf_der: &[u8]) -> Vec<(String, String)> {
+    use x509_cert::der::asn1::Utf8StringRef;
+    use x509_cert::der::Decode;
+    let Ok(cert) = x509_cert::Certificate::from_der(leaf_der) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        let oid = ext.extn_id.to_string();
+        if !oid.starts_with(FULCIO_ARC) {
+            continue;
+        }
+        let raw = ext.extn_value.as_bytes();
+        let value = match Utf8StringRef::from_der(raw) {
+            Ok(s) => Some(s.as_str().to_owned()),
+            Err(_) => std::str::from_utf8(raw).ok().map(str::to_owned),
+        };
+        if let Some(v) = value {
+            out.push((oid, v));
+        }
+    }
+    out
+}
+
 fn artifact(signed: Signed<'_>) -> Artifact<'_> {
     match signed {
         Signed::Bytes(b) => Artifact::from_blob(b),
@@ -232,7 +273,12 @@ fn classify(e: Error) -> Failure {
         Error::Certificate(_) | Error::TrustedCertificate(_) => Step::Chain,
         Error::Timestamp(TimestampError::NoVerifiedTimestamp(_)) => Step::Time,
         Error::Timestamp(_) => Step::Time,
-        Error::TransparencyLog(TransparencyLogError::IntegratedTime(_)) => Step::Time,
+        // The SET is what proves the integrated time.
+        Error::TransparencyLog(
+            TransparencyLogError::IntegratedTime(_) | TransparencyLogError::InclusionPromise(_),
+        ) => Step::Time,
+        // The log entry's body names another artifact (CVE-2022-36056): the entry is not bound.
+        Error::ArtifactMismatch(m) if m.contains("entry") => Step::Log,
         Error::TransparencyLog(_) => Step::Log,
         Error::SignatureInvalid(_) | Error::ArtifactMismatch(_) | Error::UnsupportedArtifact(_) => {
             Step::Signature

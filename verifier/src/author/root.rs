@@ -40,6 +40,7 @@ pub fn payload(version: u64, c: &RootContent) -> TrustRootPayload {
         keys: c.keys.clone(),
         roles: c.roles.clone(),
         builders: c.builders.clone(),
+        sigstore: None,
     }
 }
 
@@ -268,6 +269,7 @@ pub fn describe(st: &RootStatus) -> String {
             match k.1.material {
                 KeyMaterial::Ed25519(_) => "Ed25519",
                 KeyMaterial::Minisign { .. } => "minisign",
+                KeyMaterial::Sigstore { .. } => "sigstore",
             },
             k.1.fingerprint(),
             k.1.not_before

@@ -3,7 +3,7 @@
 
 use super::dsse::{payload_type, Envelope};
 use crate::json;
-use crate::keys::{Key, KeyEntry, KeyId};
+use crate::keys::{Key, KeyEntry, KeyId, KeyMaterial};
 use crate::timestamp::Timestamp;
 use airlock_core::digest::{sha256, Sha256Digest};
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,10 @@ pub struct TrustRootPayload {
     /// Trusted builders.
     #[serde(default)]
     pub builders: Vec<Builder>,
+    /// The Sigstore `trusted_root.json` object (formats §9.1): the only source of Fulcio, Rekor,
+    /// CT and TSA keys for `sigstore` keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<serde_json::Value>,
 }
 
 /// A role with its keys resolved.
@@ -79,6 +83,8 @@ pub struct TrustRoot {
     pub keys: BTreeMap<KeyId, Key>,
     /// Roles by name.
     pub roles: BTreeMap<String, Role>,
+    /// The `sigstore` trusted root as JSON text, checked loadable.
+    pub sigstore: Option<String>,
 }
 
 impl TrustRoot {
@@ -119,6 +125,7 @@ impl TrustRoot {
                 return Err(format!("key id {} is listed twice", entry.key_id));
             }
         }
+        let sigstore = sigstore_trusted_root(&payload, &keys)?;
         let mut roles = BTreeMap::new();
         for name in ROLES {
             let entry = payload
@@ -130,6 +137,13 @@ impl TrustRoot {
                 let key = keys
                     .get(id)
                     .ok_or_else(|| format!("role {name}: key id {id} is not among the keys"))?;
+                if matches!(key.material, KeyMaterial::Sigstore { .. })
+                    && !matches!(name, "release" | "provenance")
+                {
+                    return Err(format!(
+                        "role {name}: key {id} is a sigstore key; those may sign only for release and provenance"
+                    ));
+                }
                 distinct.insert(*key.raw());
             }
             let threshold = usize::try_from(entry.threshold).unwrap_or(usize::MAX);
@@ -160,6 +174,7 @@ impl TrustRoot {
             file_sha256: sha256(bytes),
             keys,
             roles,
+            sigstore,
         })
     }
 
@@ -171,5 +186,28 @@ impl TrustRoot {
     /// A role by name (all four exist once parsed).
     pub fn role(&self, name: &str) -> Option<&Role> {
         self.roles.get(name)
+    }
+}
+
+/// The root's Sigstore trusted root, checked loadable; required when a `sigstore` key is listed.
+fn sigstore_trusted_root(
+    payload: &TrustRootPayload,
+    keys: &BTreeMap<KeyId, Key>,
+) -> Result<Option<String>, String> {
+    let listed = keys
+        .values()
+        .any(|k| matches!(k.material, KeyMaterial::Sigstore { .. }));
+    match &payload.sigstore {
+        None if listed => Err(
+            "a sigstore key is listed but the root carries no sigstore trusted root (formats §9.1)"
+                .into(),
+        ),
+        None => Ok(None),
+        Some(v) => {
+            let text = serde_json::to_string(v).map_err(|e| format!("sigstore: {e}"))?;
+            crate::sigstore::load_trusted_root(text.as_bytes())
+                .map_err(|e| format!("sigstore: {e}"))?;
+            Ok(Some(text))
+        }
     }
 }

@@ -19,6 +19,7 @@ fn entry(id: &str, k: &SigningKey) -> KeyEntry {
         key_id: KeyId::new(id).unwrap(),
         algorithm: "Ed25519".into(),
         public_key: encode_base64(k.verifying_key().as_bytes()),
+        identity: None,
         not_before: None,
         not_after: None,
     }
@@ -58,6 +59,7 @@ fn root(
             .map(|r| (r.to_owned(), role(if r == "root" { threshold } else { 1 })))
             .collect::<BTreeMap<_, _>>(),
         builders: vec![],
+        sigstore: None,
     };
     let body = serde_json::to_vec(&payload).unwrap();
     let keys: Vec<(String, SigningKey)> =
@@ -195,6 +197,7 @@ fn threshold_counts_raw_keys_once() {
             })
             .collect(),
         builders: vec![],
+        sigstore: None,
     };
     let body = serde_json::to_vec(&payload).unwrap();
     let env = sign(payload_type::TRUST_ROOT, &body, &[("a", &k), ("b", &k)]);
