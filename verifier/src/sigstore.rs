@@ -16,6 +16,10 @@ use std::fmt;
 /// Largest bundle or trusted root read (a bundle is a few KiB; a public-good root about 10 KiB).
 pub const MAX_JSON_BYTES: usize = 1 << 20;
 
+/// The only `trusted_root.json` media type accepted.
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
 /// Public-good production `trusted_root.json` as shipped by `sigstore-trust-root` 0.15.1: the
 /// default of `airlock sigstore verify-bundle` only. The appliance never uses it: a release's
 /// Sigstore material comes from its trust root (§9.1).
@@ -115,6 +119,14 @@ impl Verified {
 /// Parses a `trusted_root.json` and prepares its keys (duplicate or malformed material refused).
 pub fn load_trusted_root(json: &[u8]) -> Result<Verifier, String> {
     let text = bounded_utf8(json, "trusted root")?;
+    let media_type = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("mediaType")?.as_str().map(str::to_owned));
+    if media_type.as_deref() != Some(TRUSTED_ROOT_MEDIA_TYPE) {
+        return Err(format!(
+            "trusted root: mediaType is {media_type:?}, not {TRUSTED_ROOT_MEDIA_TYPE:?}"
+        ));
+    }
     let root = TrustedRoot::from_json(text).map_err(|e| format!("trusted root: {e}"))?;
     Verifier::new(&root).map_err(|e| format!("trusted root: {e}"))
 }
