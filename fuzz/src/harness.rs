@@ -148,6 +148,7 @@ pub fn fixture() -> &'static Fixture {
                 source_repository: SOURCE_REPO.into(),
                 ref_pattern: "refs/tags/v*".into(),
             }],
+            sigstore: None,
         };
         let (anchor, _) =
             author_root::create(1, &content, &[&root_a, &root_b]).expect("fixture root");

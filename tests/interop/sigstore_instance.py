@@ -6,7 +6,8 @@ and writes the matching trusted_root.json, plus one bundle per verification step
 
     sigstore_instance.py OUT ARTIFACT --subject URI --issuer URL [--ext OID=VALUE ...]
 
-writes OUT/trusted_root.json and OUT/{good,chain,expired,time,log,swapped,sct,signature}.sigstore.json.
+writes OUT/trusted_root.json, OUT/leaf.der and OUT/{good,chain,expired,time,log,swapped,sct,signature}.sigstore.json;
+with --dsse PAYLOAD_TYPE, ARTIFACT is a DSSE payload (Rekor kind dsse): OUT/{good,signature}.sigstore.json.
 Keys are fresh each run; nothing is fetched.
 """
 
@@ -177,21 +178,44 @@ def checkpoint(rekor_key, size, root):
     return body + "\n\u2014 " + ORIGIN.split(" ")[0] + " " + B64(hint + sign(rekor_key, body.encode())) + "\n"
 
 
+def pae(payload_type, payload):
+    t = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
 def bundle(rekor_key, leaf, signature, digest, integrated_time, log_index=5, tree_size=8,
-           corrupt_proof=False, body_digest=None):
+           corrupt_proof=False, body_digest=None, dsse=None):
+    """`dsse`: (payloadType, payload) for a DSSE envelope (Rekor kind dsse 0.0.1); else a message
+    signature over the artifact whose SHA-256 is `digest` (kind hashedrekord 0.0.1)."""
     cert_pem = leaf.public_bytes(serialization.Encoding.PEM)
-    body = json.dumps(
-        {
+    if dsse:
+        envelope = {
+            "payload": B64(dsse[1]),
+            "payloadType": dsse[0],
+            "signatures": [{"sig": B64(signature), "keyid": ""}],
+        }
+        entry = {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(json.dumps(envelope).encode()).hexdigest(),
+                },
+                "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(dsse[1]).hexdigest()},
+                "signatures": [{"signature": B64(signature), "verifier": B64(cert_pem)}],
+            },
+        }
+    else:
+        entry = {
             "apiVersion": "0.0.1",
             "kind": "hashedrekord",
             "spec": {
                 "data": {"hash": {"algorithm": "sha256", "value": (body_digest or digest).hex()}},
                 "signature": {"content": B64(signature), "publicKey": {"content": B64(cert_pem)}},
             },
-        },
-        separators=(",", ":"),
-        sort_keys=True,
-    ).encode()
+        }
+    body = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode()
     log_id = hashlib.sha256(spki(rekor_key)).digest()
     leaves = [leaf_hash(os.urandom(16)) for _ in range(tree_size)]
     leaves[log_index] = leaf_hash(body)
@@ -209,7 +233,7 @@ def bundle(rekor_key, leaf, signature, digest, integrated_time, log_index=5, tre
         separators=(",", ":"),
         sort_keys=True,
     ).encode()
-    return {
+    out = {
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {
             "certificate": {"rawBytes": B64(leaf.public_bytes(serialization.Encoding.DER))},
@@ -217,7 +241,7 @@ def bundle(rekor_key, leaf, signature, digest, integrated_time, log_index=5, tre
                 {
                     "logIndex": str(log_index),
                     "logId": {"keyId": B64(log_id)},
-                    "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+                    "kindVersion": {"kind": entry["kind"], "version": "0.0.1"},
                     "integratedTime": str(integrated_time),
                     "inclusionPromise": {"signedEntryTimestamp": B64(sign(rekor_key, set_payload))},
                     "inclusionProof": {
@@ -231,11 +255,15 @@ def bundle(rekor_key, leaf, signature, digest, integrated_time, log_index=5, tre
                 }
             ],
         },
-        "messageSignature": {
+    }
+    if dsse:
+        out["dsseEnvelope"] = envelope
+    else:
+        out["messageSignature"] = {
             "messageDigest": {"algorithm": "SHA2_256", "digest": B64(digest)},
             "signature": B64(signature),
-        },
-    }
+        }
+    return out
 
 
 def tamper_time(b, new_time):
@@ -279,6 +307,7 @@ def main():
     ap.add_argument("--subject", required=True)
     ap.add_argument("--issuer", required=True)
     ap.add_argument("--ext", action="append", default=[])
+    ap.add_argument("--dsse", metavar="PAYLOAD_TYPE", help="sign ARTIFACT as a DSSE payload")
     a = ap.parse_args()
     exts = [tuple(e.split("=", 1)) for e in a.ext]
     os.makedirs(a.out, exist_ok=True)
@@ -299,6 +328,18 @@ def main():
         return leaf_cert(ca_key_, ca_, ct, leaf_key, a.subject, a.issuer, exts, nb, not_after)
 
     good_leaf = leaf()
+    if a.dsse:
+        # A DSSE envelope over ARTIFACT: the good bundle and one with a signature over other bytes.
+        sig = sign(leaf_key, pae(a.dsse, data))
+        variants = {
+            "good": bundle(rekor_key, good_leaf, sig, digest, t, dsse=(a.dsse, data)),
+            "signature": bundle(
+                rekor_key, good_leaf, sign(leaf_key, pae(a.dsse, data + b" ")), digest, t,
+                dsse=(a.dsse, data),
+            ),
+        }
+        write(a.out, variants, ca, rekor_key, ct_key, start, good_leaf)
+        return
     sig = sign(leaf_key, data)
     variants = {
         "good": bundle(rekor_key, good_leaf, sig, digest, t),
@@ -317,12 +358,16 @@ def main():
         # 5: the signature is over other bytes.
         "signature": bundle(rekor_key, good_leaf, sign(leaf_key, data + b"x"), digest, t),
     }
+    write(a.out, variants, ca, rekor_key, ct_key, start, good_leaf)
+
+
+def write(out, variants, ca, rekor_key, ct_key, start, good_leaf):
     for name, b in variants.items():
-        with open(os.path.join(a.out, f"{name}.sigstore.json"), "w") as f:
+        with open(os.path.join(out, f"{name}.sigstore.json"), "w") as f:
             json.dump(b, f, indent=1)
-    with open(os.path.join(a.out, "trusted_root.json"), "w") as f:
+    with open(os.path.join(out, "trusted_root.json"), "w") as f:
         json.dump(trusted_root(ca, rekor_key, ct_key, start), f, indent=1)
-    with open(os.path.join(a.out, "leaf.der"), "wb") as f:
+    with open(os.path.join(out, "leaf.der"), "wb") as f:
         f.write(good_leaf.public_bytes(serialization.Encoding.DER))
 
 

@@ -44,6 +44,16 @@ struct Release {
 }
 
 fn release(keys: &Keys, dir: &Path) -> Release {
+    release_with(keys, dir, true, pack::SigstoreFiles::default())
+}
+
+/// [`release`] with or without the Ed25519 provenance key, and Sigstore files for `pack`.
+fn release_with(
+    keys: &Keys,
+    dir: &Path,
+    provenance_key: bool,
+    sigstore: pack::SigstoreFiles,
+) -> Release {
     let dist = dir.join("dist");
     std::fs::create_dir_all(dist.join("bin")).unwrap();
     std::fs::write(
@@ -64,7 +74,11 @@ fn release(keys: &Keys, dir: &Path) -> Release {
         signing_required: true,
         release_keys: vec![copy(&keys.release)],
         minisign_key: None,
-        provenance_keys: vec![copy(&keys.ci)],
+        provenance_keys: if provenance_key {
+            vec![copy(&keys.ci)]
+        } else {
+            vec![]
+        },
         builder_id: BUILDER.into(),
         source_repo: REPO.into(),
         workflow_path: pack::DEFAULT_WORKFLOW_PATH.into(),
@@ -73,6 +87,7 @@ fn release(keys: &Keys, dir: &Path) -> Release {
         custody: pack::custody("op://release/cavra-go-runtime/signing-key"),
         created_at: Timestamp::parse("2026-04-01T00:00:00Z").unwrap(),
         anchor: None,
+        sigstore,
     };
     let artifacts = pack::collect_artifacts(&dist).unwrap();
     let meta = pack::metadata(&opts, &artifacts).unwrap();
@@ -105,17 +120,24 @@ fn write(r: &Release, sigstore: Option<&[u8]>, out: &Path) {
 /// Runs the private instance over `checksums.txt`: `dir/{trusted_root.json, <variant>.sigstore.json,
 /// leaf.der}`.
 fn sigstore_instance(r: &Release, dir: &Path, subject: &str) -> PathBuf {
+    instance_over(&r.meta["checksums.txt"], dir, subject, None)
+}
+
+/// Runs the private instance over `signed` (a DSSE payload of `dsse` type, or a blob).
+fn instance_over(signed: &[u8], dir: &Path, subject: &str, dsse: Option<&str>) -> PathBuf {
     let out = dir.join("sigstore");
-    let sums = dir.join("checksums.txt");
-    std::fs::write(&sums, &r.meta["checksums.txt"]).unwrap();
-    let o = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/sigstore_instance.py"))
+    let file = dir.join("signed");
+    std::fs::write(&file, signed).unwrap();
+    let mut c = Command::new("python3");
+    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/sigstore_instance.py"))
         .arg(&out)
-        .arg(&sums)
+        .arg(&file)
         .args(["--subject", subject, "--issuer", ISSUER])
-        .args(["--ext", &format!("{SOURCE_OID}={REPO}")])
-        .output()
-        .unwrap();
+        .args(["--ext", &format!("{SOURCE_OID}={REPO}")]);
+    if let Some(t) = dsse {
+        c.args(["--dsse", t]);
+    }
+    let o = c.output().unwrap();
     assert!(
         o.status.success(),
         "sigstore_instance.py: {}",
@@ -423,4 +445,74 @@ fn a_root_must_carry_the_sigstore_trusted_root() {
     let e = parse(&|p| p.sigstore = Some(serde_json::json!({"mediaType": "nope"}))).unwrap_err();
     assert!(e.contains("sigstore"), "{e}");
     drop(s.tmp);
+}
+
+/// `cavra-runtime.provenance.sigstore.json` (what `attest-build-provenance` writes) alone meets
+/// the `provenance` threshold, every §5.4 rule applied to its statement; the receipt lists the
+/// identity under `provenance`. A DSSE signature over other bytes is `sigstore-invalid`.
+#[test]
+fn sigstore_provenance_meets_the_provenance_threshold() {
+    if !python_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    // The statement the build produces (pack's, deterministic), signed by the instance.
+    let first = release(&keys, &tmp.path().join("first"));
+    let statement = dsse::Envelope::parse(&first.meta[pack::files::PROVENANCE])
+        .unwrap()
+        .payload;
+    let dir = tmp.path().join("prov");
+    std::fs::create_dir_all(&dir).unwrap();
+    let instance = instance_over(&statement, &dir, SUBJECT, Some(payload_type::IN_TOTO));
+    let pack_with = |variant: &str, sub: &str| {
+        let bundle = std::fs::read(instance.join(format!("{variant}.sigstore.json"))).unwrap();
+        let r = release_with(
+            &keys,
+            &tmp.path().join(sub),
+            false,
+            pack::SigstoreFiles {
+                release: None,
+                provenance: Some(bundle),
+            },
+        );
+        assert!(!r.meta.contains_key(pack::files::PROVENANCE));
+        assert!(String::from_utf8_lossy(&r.meta["checksums.txt"])
+            .contains(pack::files::PROVENANCE_SIGSTORE));
+        r
+    };
+    let good = pack_with("good", "good");
+    let bad = pack_with("signature", "bad");
+    let mut p = root::payload(1, &keys.content());
+    p.keys.push(sigstore_key(GHA, PIN, REPO));
+    p.roles.insert(
+        "provenance".into(),
+        root::role(&[&KeyId::new(GHA).unwrap()], 1),
+    );
+    let tr = std::fs::read(instance.join("trusted_root.json")).unwrap();
+    p.sigstore = Some(serde_json::from_slice(&tr).unwrap());
+    let anchor = sign_root_raw(&p, &[&keys.root_a, &keys.root_b]);
+    let kit = Kit::from_anchor(keys, anchor);
+    let good_name = {
+        let out = kit.work.join("good.tar");
+        write(&good, None, &out);
+        kit.put_bundle("good.tar", &out)
+    };
+    let bad_name = {
+        let out = kit.work.join("bad.tar");
+        write(&bad, None, &out);
+        kit.put_bundle("bad.tar", &out)
+    };
+    let rep = kit.run_bundles(&[&good_name, &bad_name]);
+    let r = result(&rep, &good_name);
+    assert_promoted(r);
+    let receipt = receipt(&kit, r.receipt.as_deref().unwrap());
+    let gha = receipt
+        .signers
+        .iter()
+        .find(|s| s.key_id == GHA && s.role == "provenance")
+        .unwrap_or_else(|| panic!("no Sigstore provenance signer in {:#?}", receipt.signers));
+    assert_eq!(gha.sigstore.as_ref().unwrap().subject, SUBJECT);
+    let r = result(&rep, &bad_name);
+    assert_rejected_with(r, &["sigstore-invalid", "provenance-invalid"]);
 }

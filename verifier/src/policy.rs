@@ -524,7 +524,13 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         &mut reasons,
     );
     let prov = match &root {
-        Some(r) => match provenance::verify(r, &revs, meta(scan, provenance::FILE), input.now) {
+        Some(r) => match provenance::verify_files(
+            r,
+            &revs,
+            meta(scan, provenance::FILE),
+            meta(scan, provenance::SIGSTORE_FILE),
+            input.now,
+        ) {
             Ok(p) => {
                 check_provenance(scan, &p, evidence.as_ref().map(|(e, _)| e), &mut reasons);
                 Some(p)

@@ -143,6 +143,14 @@ pub fn parse_bundle(json: &[u8]) -> Result<Bundle, Failure> {
     })
 }
 
+/// The DSSE payload of a bundle, unverified (to find what it is about before verifying it).
+pub fn dsse_payload(bundle: &Bundle) -> Option<Vec<u8>> {
+    match &bundle.content {
+        SignatureContent::DsseEnvelope(env) => Some(env.payload.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
 /// Verifies a keyless (Fulcio certificate) bundle over `signed`: steps 1–5. The identity is
 /// returned, not judged: pinning it is the caller's step 6.
 pub fn verify_keyless(

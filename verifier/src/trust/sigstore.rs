@@ -4,6 +4,7 @@
 //! and distinct-signer rules as any key.
 
 use super::signatures::{RevokedKeys, RoleCount, Window};
+use crate::document::provenance::glob_match;
 use crate::document::trust_root::TrustRoot;
 use crate::keys::{Key, KeyMaterial, SigstoreIdentity};
 use crate::reason::{Code, Reason};
@@ -22,35 +23,6 @@ pub struct SigstoreClaims {
     /// The Rekor integrated time (seconds since the epoch); absent for Rekor v2 entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrated_time: Option<i64>,
-}
-
-/// `*` matches any run of characters (including none); every other character matches itself.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match (p.get(pi), t.get(ti)) {
-            (Some(b'*'), _) => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            (Some(a), Some(b)) if a == b => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// Whether a verified certificate matches an identity pin (formats §9.1).
@@ -136,31 +108,4 @@ pub(crate) fn count_bundle(
         });
     }
     Some(v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob_match;
-
-    #[test]
-    fn globs() {
-        let wf = "https://github.com/cavra/cavra/.github/workflows/release.yml@refs/tags/v*";
-        assert!(glob_match(
-            wf,
-            "https://github.com/cavra/cavra/.github/workflows/release.yml@refs/tags/v1.2.3"
-        ));
-        assert!(!glob_match(
-            wf,
-            "https://github.com/cavra/cavra/.github/workflows/release.yml@refs/heads/main"
-        ));
-        assert!(glob_match("a*b*c", "aXXbYYc"));
-        assert!(glob_match("*", ""));
-        assert!(glob_match("abc", "abc"));
-        assert!(!glob_match("abc", "abcd"));
-        assert!(!glob_match("a?c", "abc"));
-        assert!(glob_match("a*", "a"));
-        assert!(!glob_match("", "a"));
-        assert!(glob_match("*x", "xxxx"));
-        assert!(!glob_match("https://github.com/*", "https://github.co/x"));
-    }
 }
