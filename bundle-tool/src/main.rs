@@ -107,6 +107,14 @@ struct RootDef {
     /// A trusted builder: "BUILDER_ID SOURCE_REPOSITORY REF_PATTERN" (space-separated); repeat.
     #[arg(long = "builder")]
     builders: Vec<String>,
+    /// A Sigstore signer pinned by identity: "KEY_ID ISSUER SUBJECT_GLOB [OID=GLOB ...]"
+    /// (space-separated; `*` the only glob character); list KEY_ID in a --role; repeat.
+    #[arg(long = "sigstore-key")]
+    sigstore_keys: Vec<String>,
+    /// The Sigstore trusted_root.json (public-good or a private instance) that Sigstore bundles
+    /// are verified against; carried inside the signed root (rotate: replaces the old one).
+    #[arg(long)]
+    sigstore_trusted_root: Option<PathBuf>,
     /// Days until the root expires.
     #[arg(long, default_value_t = 365)]
     expires_days: i64,
@@ -297,8 +305,21 @@ struct Pack {
     #[arg(long)]
     minisign_key: Option<PathBuf>,
     /// Provenance (CI builder) key: [ID=]FILE; repeat.
-    #[arg(long = "provenance-key", required = true)]
+    #[arg(
+        long = "provenance-key",
+        required_unless_present = "provenance_sigstore"
+    )]
     provenance_keys: Vec<String>,
+    /// A Sigstore bundle over this release's checksums.txt (cosign sign-blob --bundle), packed as
+    /// checksums.txt.sigstore.json. checksums.txt is deterministic under SOURCE_DATE_EPOCH: sign
+    /// the one of a first pack, then pack again with this.
+    #[arg(long)]
+    sigstore_bundle: Option<PathBuf>,
+    /// A Sigstore bundle whose DSSE envelope carries the SLSA provenance (GitHub's
+    /// attest-build-provenance), packed as cavra-runtime.provenance.sigstore.json; without
+    /// --provenance-key it replaces the Ed25519-signed provenance.
+    #[arg(long)]
+    provenance_sigstore: Option<PathBuf>,
     /// runDetails.builder.id (must be a builder of the trust root).
     #[arg(long)]
     builder_id: String,
@@ -421,6 +442,24 @@ fn key_entries(paths: &[PathBuf]) -> R<Vec<KeyEntry>> {
         .collect()
 }
 
+/// `--key` files and `--sigstore-key` pins.
+fn all_key_entries(def: &RootDef) -> R<Vec<KeyEntry>> {
+    let mut keys = key_entries(&def.keys)?;
+    for spec in &def.sigstore_keys {
+        keys.push(root::sigstore_key(spec).map_err(|e| format!("--sigstore-key {e}"))?);
+    }
+    Ok(keys)
+}
+
+fn sigstore_trusted_root(def: &RootDef) -> R<Option<root::SigstoreTrustedRoot>> {
+    def.sigstore_trusted_root
+        .as_deref()
+        .map(|p| {
+            root::sigstore_trusted_root(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .transpose()
+}
+
 fn roles(specs: &[String]) -> R<BTreeMap<String, RoleEntry>> {
     specs.iter().map(|s| parse_role(s)).collect()
 }
@@ -491,13 +530,14 @@ fn root_cmd(c: RootCmd) -> R<()> {
             let content = RootContent {
                 issued_at: now,
                 expires: now.plus_seconds(def.expires_days * 86_400),
-                keys: key_entries(&def.keys)?,
+                keys: all_key_entries(&def)?,
                 roles: roles(&def.roles)?,
                 builders: def
                     .builders
                     .iter()
                     .map(|b| parse_builder(b))
                     .collect::<R<_>>()?,
+                sigstore: sigstore_trusted_root(&def)?,
             };
             let keys = load_keys(&sign)?;
             let mut payload = root::payload(version, &content);
@@ -528,7 +568,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
         } => {
             let now = issued_at(&def)?;
             let changes = RootChanges {
-                add_keys: key_entries(&def.keys)?,
+                add_keys: all_key_entries(&def)?,
                 remove_keys: remove_keys
                     .iter()
                     .map(|k| KeyId::new(k))
@@ -544,6 +584,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
                             .collect::<R<_>>()?,
                     )
                 },
+                sigstore: sigstore_trusted_root(&def)?,
             };
             let keys = load_keys(&sign)?;
             let prev_bytes = read(&previous)?;
@@ -761,6 +802,10 @@ fn pack_cmd(a: Pack) -> R<()> {
         custody: pack::custody(a.key_location.as_deref().unwrap_or(&location)),
         created_at: created_at()?,
         anchor: a.anchor.as_deref().map(read).transpose()?,
+        sigstore: pack::SigstoreFiles {
+            release: a.sigstore_bundle.as_deref().map(read).transpose()?,
+            provenance: a.provenance_sigstore.as_deref().map(read).transpose()?,
+        },
     };
     let report = pack::pack(&opts)?;
     print!("{}", pack::summary(&report));

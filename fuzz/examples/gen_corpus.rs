@@ -81,6 +81,7 @@ fn release() -> Release {
         custody: pack::custody("fuzz fixture"),
         created_at: f.issued,
         anchor: None,
+        sigstore: Default::default(),
     };
     let meta = pack::metadata(&opts, &artifacts).unwrap();
     (artifacts, contents, meta)

@@ -112,6 +112,7 @@ pub fn fixture() -> &'static Fixture {
             key_id: mini.key_id().clone(),
             algorithm: "minisign".into(),
             public_key: encode_base64(&mini_bin),
+            identity: None,
             not_before: None,
             not_after: None,
         };
@@ -147,6 +148,7 @@ pub fn fixture() -> &'static Fixture {
                 source_repository: SOURCE_REPO.into(),
                 ref_pattern: "refs/tags/v*".into(),
             }],
+            sigstore: None,
         };
         let (anchor, _) =
             author_root::create(1, &content, &[&root_a, &root_b]).expect("fixture root");
@@ -367,6 +369,7 @@ pub fn statement_provenance(data: &[u8]) {
             checksums,
             dsse: Some(&rel),
             minisig: None,
+            sigstore: None,
         },
         f.now,
     );
@@ -541,6 +544,7 @@ pub fn ed25519_key_and_sig(data: &[u8]) {
             key_id: airlock::keys::KeyId::new("fuzz-key").expect("id"),
             algorithm: algorithm.into(),
             public_key: encode_base64(data),
+            identity: None,
             not_before: None,
             not_after: None,
         };

@@ -48,6 +48,7 @@ fn content(keys: &[&PrivateKey], root_ids: &[&KeyId], release: &KeyId, ci: &KeyI
             source_repository: REPO.into(),
             ref_pattern: "refs/tags/v*".into(),
         }],
+        sigstore: None,
     }
 }
 
@@ -105,6 +106,7 @@ fn options(f: &Fixture, dist: &Path, out: &Path, version: &str) -> PackOptions {
         custody: pack::custody("op://release/cavra-go-runtime/signing-key"),
         created_at: Timestamp::parse("2026-04-01T00:00:00Z").unwrap(),
         anchor: None,
+        sigstore: Default::default(),
     }
 }
 

@@ -118,6 +118,7 @@ fn airlock_pack_with_python_and_minisign_keys_checks_out_with_their_tools() {
         custody: pack::custody("test"),
         created_at: Timestamp::now(),
         anchor: None,
+        sigstore: Default::default(),
     };
     let report = pack::pack(&opts).unwrap();
     assert!(report.self_check.is_some());

@@ -649,6 +649,7 @@ fn minisign_cli_legacy_signature_rejected() {
             key_id: airlock::keys::KeyId::new("cli-minisign").unwrap(),
             algorithm: "minisign".into(),
             public_key: public2,
+            identity: None,
             not_before: None,
             not_after: None,
         });

@@ -139,6 +139,7 @@ impl ApplianceKey {
             key_id: self.key_id.clone(),
             algorithm: "Ed25519".into(),
             public_key: encode_base64(self.public.as_bytes()),
+            identity: None,
             not_before: None,
             not_after: None,
         }

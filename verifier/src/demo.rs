@@ -104,6 +104,7 @@ pub fn prepare(dir: &Path) -> Result<DemoLayout, String> {
             source_repository: SOURCE_REPO.into(),
             ref_pattern: "refs/tags/v*".into(),
         }],
+        sigstore: None,
     };
     let (anchor_bytes, st) = root::create(1, &content, &[&root_a, &root_b])?;
     if !st.complete() {
@@ -153,6 +154,7 @@ pub fn prepare(dir: &Path) -> Result<DemoLayout, String> {
             custody: pack::custody("demo: generated in a temporary directory, never on the media"),
             created_at: now,
             anchor: None,
+            sigstore: Default::default(),
         };
         let report = pack::pack(&opts)?;
         if version == "v0.1.1" {

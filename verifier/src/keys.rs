@@ -6,6 +6,7 @@ use airlock_core::digest::sha256;
 use airlock_core::ed25519::{KeyError, PublicKey};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A key id: `[a-z0-9][a-z0-9._-]{0,63}`.
@@ -51,16 +52,22 @@ impl<'de> Deserialize<'de> for KeyId {
     }
 }
 
+/// Most Fulcio extensions one `sigstore` key may pin.
+pub const MAX_SIGSTORE_EXTENSIONS: usize = 32;
+
 /// A key entry exactly as written in a trust root (formats §1, §8.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyEntry {
     /// The key's id.
     pub key_id: KeyId,
-    /// `Ed25519`, `minisign` or `HMAC-SHA256`.
+    /// `Ed25519`, `minisign`, `HMAC-SHA256` or `sigstore`.
     pub algorithm: String,
     /// Base64 of the 32 raw bytes (Ed25519) or the minisign public key line (minisign). For
-    /// `HMAC-SHA256`, which has no public half, the hex `secret_sha256` (written under that name).
+    /// `HMAC-SHA256`, which has no public half, the hex `secret_sha256` (written under that name);
+    /// empty for `sigstore`.
     pub public_key: String,
+    /// The pinned signer of a `sigstore` key (formats §9.1); None for the others.
+    pub identity: Option<SigstoreIdentity>,
     /// Start of the validity window.
     pub not_before: Option<Timestamp>,
     /// End of the validity window.
@@ -70,6 +77,9 @@ pub struct KeyEntry {
 /// The algorithm name of HMAC keys (formats §8.1).
 pub const HMAC_SHA256: &str = "HMAC-SHA256";
 
+/// The algorithm name of keys pinning a Sigstore identity (formats §9.1).
+pub const SIGSTORE: &str = "sigstore";
+
 #[derive(Serialize, Deserialize)]
 struct RawKeyEntry {
     key_id: KeyId,
@@ -78,6 +88,8 @@ struct RawKeyEntry {
     public_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity: Option<SigstoreIdentity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     not_before: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,8 +102,9 @@ impl Serialize for KeyEntry {
         RawKeyEntry {
             key_id: self.key_id.clone(),
             algorithm: self.algorithm.clone(),
-            public_key: (!hmac).then(|| self.public_key.clone()),
+            public_key: (!hmac && !self.public_key.is_empty()).then(|| self.public_key.clone()),
             secret_sha256: hmac.then(|| self.public_key.clone()),
+            identity: self.identity.clone(),
             not_before: self.not_before,
             not_after: self.not_after,
         }
@@ -103,8 +116,11 @@ impl<'de> Deserialize<'de> for KeyEntry {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let r = RawKeyEntry::deserialize(d)?;
+        let sigstore = r.algorithm == SIGSTORE;
         let public_key = match (r.algorithm == HMAC_SHA256, r.public_key, r.secret_sha256) {
             (true, None, Some(h)) | (false, Some(h), None) => h,
+            // A sigstore key is pinned by its identity alone (formats §9.1).
+            (false, None, None) if sigstore => String::new(),
             (true, _, _) => {
                 return Err(D::Error::custom(format!(
                     "key {}: an HMAC-SHA256 key has a secret_sha256 and no public_key",
@@ -122,9 +138,69 @@ impl<'de> Deserialize<'de> for KeyEntry {
             key_id: r.key_id,
             algorithm: r.algorithm,
             public_key,
+            identity: r.identity,
             not_before: r.not_before,
             not_after: r.not_after,
         })
+    }
+}
+
+/// A Sigstore signer pinned by identity (formats §9.1): the certificate's OIDC issuer exactly, its
+/// SAN by glob, and Fulcio extensions (OID → glob).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigstoreIdentity {
+    /// Must equal the certificate's OIDC issuer extension.
+    pub issuer: String,
+    /// Glob (`*` the only special character) over the certificate's SAN (URI or email).
+    pub subject: String,
+    /// Fulcio extension OID (dotted) → glob over its value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, String>,
+}
+
+impl SigstoreIdentity {
+    fn check(&self, id: &KeyId) -> Result<(), String> {
+        if self.issuer.is_empty() || self.subject.is_empty() {
+            return Err(format!(
+                "key {id}: identity issuer and subject must not be empty"
+            ));
+        }
+        if self.extensions.len() > MAX_SIGSTORE_EXTENSIONS {
+            return Err(format!(
+                "key {id}: more than {MAX_SIGSTORE_EXTENSIONS} identity extensions"
+            ));
+        }
+        for oid in self.extensions.keys() {
+            let arcs: Vec<&str> = oid.split('.').collect();
+            if arcs.len() < 2
+                || arcs
+                    .iter()
+                    .any(|a| a.is_empty() || a.len() > 9 || !a.bytes().all(|c| c.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "key {id}: identity extension {oid:?} is not a dotted OID"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What thresholds count for this identity: SHA-256 over the pin, domain-separated, so two
+    /// entries pinning the same identity are one signer.
+    fn digest(&self) -> [u8; 32] {
+        let mut h = airlock_core::digest::Sha256::new();
+        h.update(b"airlock sigstore identity v1\0");
+        for part in [&self.issuer, &self.subject] {
+            h.update(&(part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        for (oid, glob) in &self.extensions {
+            for part in [oid, glob] {
+                h.update(&(part.len() as u64).to_be_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        h.finalize()
     }
 }
 
@@ -147,6 +223,13 @@ pub enum KeyMaterial {
     Hmac {
         /// SHA-256 of the secret's bytes.
         secret_sha256: [u8; 32],
+    },
+    /// Sigstore bundles whose verified certificate matches `identity` (formats §9).
+    Sigstore {
+        /// The pin.
+        identity: SigstoreIdentity,
+        /// [`SigstoreIdentity::digest`]: what thresholds count.
+        counted_as: [u8; 32],
     },
 }
 
@@ -191,7 +274,24 @@ impl Key {
     /// Validates a key entry.
     pub fn from_entry(e: &KeyEntry) -> Result<Self, String> {
         let id = &e.key_id;
+        if e.identity.is_some() && e.algorithm != SIGSTORE {
+            return Err(format!("key {id}: only a sigstore key has an identity"));
+        }
         let material = match e.algorithm.as_str() {
+            SIGSTORE => {
+                let identity = e
+                    .identity
+                    .clone()
+                    .ok_or_else(|| format!("key {id}: a sigstore key needs an identity"))?;
+                if !e.public_key.is_empty() {
+                    return Err(format!("key {id}: a sigstore key has no public_key"));
+                }
+                identity.check(id)?;
+                KeyMaterial::Sigstore {
+                    counted_as: identity.digest(),
+                    identity,
+                }
+            }
             "Ed25519" => {
                 let raw: [u8; 32] = decode_base64(&e.public_key)
                     .and_then(|v| v.try_into().ok())
@@ -239,7 +339,7 @@ impl Key {
             }
             other => {
                 return Err(format!(
-                "key {id}: algorithm {other:?} is not supported (Ed25519, minisign or HMAC-SHA256)"
+                "key {id}: algorithm {other:?} is not supported (Ed25519, minisign, HMAC-SHA256 or sigstore)"
             ))
             }
         };
@@ -256,13 +356,14 @@ impl Key {
         })
     }
 
-    /// The raw Ed25519 key (for an HMAC key, the secret's SHA-256): what thresholds count,
-    /// revocations reach and fingerprints hash.
+    /// The raw Ed25519 key (for an HMAC key, the secret's SHA-256; for a `sigstore` key, the
+    /// digest of its identity pin): what thresholds count, revocations reach and fingerprints hash.
     pub fn raw(&self) -> &[u8; 32] {
         match &self.material {
             KeyMaterial::Ed25519(pk) => pk.as_bytes(),
             KeyMaterial::Minisign { ed25519, .. } => ed25519.as_bytes(),
             KeyMaterial::Hmac { secret_sha256 } => secret_sha256,
+            KeyMaterial::Sigstore { counted_as, .. } => counted_as,
         }
     }
 
@@ -304,6 +405,7 @@ mod tests {
             key_id: KeyId::new("k").unwrap(),
             algorithm: alg.into(),
             public_key: pk.into(),
+            identity: None,
             not_before: None,
             not_after: None,
         }

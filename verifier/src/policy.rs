@@ -21,10 +21,11 @@ use airlock_core::digest::{sha256, Sha256Digest};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Files that `checksums.txt` does not list: itself and its signatures.
-pub const UNLISTED: [&str; 3] = [
+pub const UNLISTED: [&str; 4] = [
     "checksums.txt",
     "checksums.txt.sig.json",
     "checksums.txt.minisig",
+    release::SIGSTORE_FILE,
 ];
 const EVIDENCE_FILE: &str = "release-evidence.json";
 const SIGNING_OPS_FILE: &str = "cavra-runtime.signing-operations.json";
@@ -399,6 +400,7 @@ fn signer_refs<'a>(
         key_id: s.key_id.to_string(),
         fingerprint: s.fingerprint.clone(),
         role: role.clone(),
+        sigstore: s.sigstore.clone(),
     })
 }
 
@@ -516,6 +518,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
                 checksums,
                 dsse: meta(scan, "checksums.txt.sig.json"),
                 minisig: meta(scan, "checksums.txt.minisig"),
+                sigstore: meta(scan, release::SIGSTORE_FILE),
             };
             match release::verify(r, &revs, &files, input.now) {
                 Ok(v) => Some(v),
@@ -537,7 +540,13 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         &mut reasons,
     );
     let prov = match &root {
-        Some(r) => match provenance::verify(r, &revs, meta(scan, provenance::FILE), input.now) {
+        Some(r) => match provenance::verify_files(
+            r,
+            &revs,
+            meta(scan, provenance::FILE),
+            meta(scan, provenance::SIGSTORE_FILE),
+            input.now,
+        ) {
             Ok(p) => {
                 check_provenance(scan, &p, evidence.as_ref().map(|(e, _)| e), &mut reasons);
                 Some(p)

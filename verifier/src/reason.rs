@@ -76,6 +76,7 @@ codes! {
     GovernanceDenied => "governance-denied": "The release-governance response does not allow the release (decision other than allow, a check that did not pass, or an unreadable response).",
     GovernanceMismatch => "governance-mismatch": "The release-governance response or evidence log names another release, decision, response digest or runner identity, or the log's events are missing or out of order.",
     GovernanceReportMismatch => "governance-report-mismatch": "The published governance evidence verification report disagrees with what the appliance computed, or claims valid over a broken chain or signature.",
+    SigstoreInvalid => "sigstore-invalid": "A Sigstore bundle fails verification (formats §9.3 steps 1–5: certificate chain, signing time, transparency log entry, SCT or signature); the message names the step.",
 }
 
 impl fmt::Display for Code {

@@ -50,6 +50,10 @@ pub struct SignerRef {
     pub fingerprint: String,
     /// The role it signed for (`release`, `provenance`, `revocation`, `root`).
     pub role: String,
+    /// A Sigstore signer's verified identity and log entry (formats §9.3); its `fingerprint`
+    /// is then the leaf certificate's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<crate::trust::sigstore::SigstoreClaims>,
 }
 
 /// The appliance that signed the receipt.

@@ -139,6 +139,7 @@ impl Kit {
                 source_repository: REPO.into(),
                 ref_pattern: "refs/tags/v*".into(),
             }],
+            sigstore: None,
         };
         edit(&mut content, &keys);
         let (anchor, st) =
@@ -179,6 +180,7 @@ impl Kit {
             custody: pack::custody("op://release/cavra-go-runtime/signing-key"),
             created_at: Timestamp::parse("2026-04-01T00:00:00Z").unwrap(),
             anchor: None,
+            sigstore: Default::default(),
         }
     }
 

@@ -100,6 +100,7 @@ impl Keys {
                 source_repository: REPO.into(),
                 ref_pattern: "refs/tags/v*".into(),
             }],
+            sigstore: None,
         }
     }
 }
@@ -291,6 +292,7 @@ impl Kit {
             custody: pack::custody("op://release/cavra-go-runtime/signing-key"),
             created_at: Timestamp::parse("2026-04-01T00:00:00Z").unwrap(),
             anchor: None,
+            sigstore: Default::default(),
         };
         let artifacts = pack::collect_artifacts(&dist).unwrap();
         let meta = pack::metadata(&opts, &artifacts).unwrap();

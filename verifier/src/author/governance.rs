@@ -73,6 +73,7 @@ pub fn hmac_entry(
         key_id: key_id.clone(),
         algorithm: HMAC_SHA256.into(),
         public_key: secret.sha256_hex(),
+        identity: None,
         not_before: Some(not_before),
         not_after: Some(not_after),
     }

@@ -100,6 +100,7 @@ impl PrivateKey {
             key_id: self.key_id.clone(),
             algorithm: "Ed25519".into(),
             public_key: encode_base64(&self.public_raw()),
+            identity: None,
             not_before,
             not_after,
         }
@@ -288,6 +289,7 @@ impl MinisignKey {
             key_id: key_id(id)?,
             algorithm: "minisign".into(),
             public_key: self.public_key_base64(),
+            identity: None,
             not_before,
             not_after,
         })

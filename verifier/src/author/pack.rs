@@ -41,6 +41,10 @@ pub mod files {
     pub const CHECKSUMS_SIG: &str = "checksums.txt.sig.json";
     /// minisign release signature.
     pub const CHECKSUMS_MINISIG: &str = "checksums.txt.minisig";
+    /// Sigstore release signature (formats §9.2).
+    pub const CHECKSUMS_SIGSTORE: &str = "checksums.txt.sigstore.json";
+    /// Sigstore provenance (formats §9.2).
+    pub const PROVENANCE_SIGSTORE: &str = "cavra-runtime.provenance.sigstore.json";
     /// Release evidence.
     pub const EVIDENCE: &str = "release-evidence.json";
     /// Provenance.
@@ -110,6 +114,21 @@ pub struct PackOptions {
     pub created_at: Timestamp,
     /// The trust root the self-check starts from (default: the oldest carried root).
     pub anchor: Option<Vec<u8>>,
+    /// Sigstore bundles the release process produced.
+    pub sigstore: SigstoreFiles,
+}
+
+/// Sigstore bundles made outside Airlock (formats §9.2), packed as they are.
+#[derive(Debug, Clone, Default)]
+pub struct SigstoreFiles {
+    /// `checksums.txt.sigstore.json`: a bundle over this release's `checksums.txt` (not listed
+    /// in it). `checksums.txt` is deterministic for the same inputs and `SOURCE_DATE_EPOCH`, so it
+    /// can be signed from a first pack and packed by a second.
+    pub release: Option<Vec<u8>>,
+    /// `cavra-runtime.provenance.sigstore.json`: a bundle whose DSSE envelope carries the SLSA
+    /// provenance (e.g. `actions/attest-build-provenance`'s), listed in `checksums.txt`. Without
+    /// provenance keys it replaces the Ed25519-signed provenance file.
+    pub provenance: Option<Vec<u8>>,
 }
 
 /// An artifact found in the dist directory.
@@ -482,10 +501,15 @@ pub fn metadata(
         }
     });
     let prov = statement(subjects, SLSA_PROVENANCE_V1, predicate);
-    meta.insert(
-        files::PROVENANCE.into(),
-        dsse::sign(payload_type::IN_TOTO, &prov, &signers(&o.provenance_keys)),
-    );
+    if !o.provenance_keys.is_empty() || o.sigstore.provenance.is_none() {
+        meta.insert(
+            files::PROVENANCE.into(),
+            dsse::sign(payload_type::IN_TOTO, &prov, &signers(&o.provenance_keys)),
+        );
+    }
+    if let Some(b) = &o.sigstore.provenance {
+        meta.insert(files::PROVENANCE_SIGSTORE.into(), b.clone());
+    }
     // Trust material.
     for (name, bytes) in root_files(&o.trust_roots)? {
         meta.insert(name, bytes);
@@ -529,6 +553,9 @@ pub fn metadata(
             files::CHECKSUMS_MINISIG.into(),
             m.sign(&checksums, files::CHECKSUMS, o.created_at)?,
         );
+    }
+    if let Some(b) = &o.sigstore.release {
+        meta.insert(files::CHECKSUMS_SIGSTORE.into(), b.clone());
     }
     meta.insert(files::CHECKSUMS.into(), checksums);
     Ok(meta)

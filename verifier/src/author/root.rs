@@ -6,7 +6,7 @@
 use super::keys::PrivateKey;
 use crate::document::dsse::{self, payload_type, Envelope};
 use crate::document::trust_root::{Builder, RoleEntry, TrustRoot, TrustRootPayload};
-use crate::keys::{KeyEntry, KeyId, KeyMaterial};
+use crate::keys::{KeyEntry, KeyId, KeyMaterial, SigstoreIdentity};
 use crate::timestamp::Timestamp;
 use crate::trust::signatures::{count_dsse, RevokedKeys, Window};
 use ed25519_dalek::SigningKey;
@@ -28,6 +28,8 @@ pub struct RootContent {
     pub roles: BTreeMap<String, RoleEntry>,
     /// Trusted builders.
     pub builders: Vec<Builder>,
+    /// The Sigstore `trusted_root.json` object for `sigstore` keys (formats §9.1).
+    pub sigstore: Option<serde_json::Value>,
 }
 
 /// A payload from its content and version.
@@ -41,7 +43,49 @@ pub fn payload(version: u64, c: &RootContent) -> TrustRootPayload {
         roles: c.roles.clone(),
         builders: c.builders.clone(),
         governance: None,
+        sigstore: c.sigstore.clone(),
     }
+}
+
+/// A `sigstore` key entry (formats §9.1) from `KEY_ID ISSUER SUBJECT_GLOB [OID=GLOB ...]`
+/// (space-separated), checked as the verifier checks it.
+pub fn sigstore_key(spec: &str) -> Result<KeyEntry, String> {
+    let parts: Vec<&str> = spec.split_whitespace().collect();
+    let [id, issuer, subject, exts @ ..] = parts.as_slice() else {
+        return Err(format!(
+            "{spec:?}: expected \"KEY_ID ISSUER SUBJECT_GLOB [OID=GLOB ...]\""
+        ));
+    };
+    let mut extensions = BTreeMap::new();
+    for e in exts {
+        let (oid, glob) = e
+            .split_once('=')
+            .ok_or_else(|| format!("{spec:?}: extension {e:?} is not OID=GLOB"))?;
+        extensions.insert(oid.to_owned(), glob.to_owned());
+    }
+    let entry = KeyEntry {
+        key_id: KeyId::new(id)?,
+        algorithm: "sigstore".into(),
+        public_key: String::new(),
+        identity: Some(SigstoreIdentity {
+            issuer: (*issuer).into(),
+            subject: (*subject).into(),
+            extensions,
+        }),
+        not_before: None,
+        not_after: None,
+    };
+    crate::keys::Key::from_entry(&entry)?;
+    Ok(entry)
+}
+
+/// A Sigstore `trusted_root.json` object as a root carries it.
+pub type SigstoreTrustedRoot = serde_json::Value;
+
+/// A Sigstore `trusted_root.json` (strict JSON, loadable by the verifier) to carry in a root.
+pub fn sigstore_trusted_root(bytes: &[u8]) -> Result<SigstoreTrustedRoot, String> {
+    crate::sigstore::load_trusted_root(bytes)?;
+    crate::json::parse_value(bytes).map_err(|e| format!("trusted root: {e}"))
 }
 
 /// A role entry.
@@ -221,6 +265,8 @@ pub struct RootChanges {
     pub roles: BTreeMap<String, RoleEntry>,
     /// Builders replacing the old list, if given.
     pub builders: Option<Vec<Builder>>,
+    /// A Sigstore `trusted_root.json` replacing the old one, if given (else it is carried over).
+    pub sigstore: Option<serde_json::Value>,
 }
 
 /// The next version of `previous`: version + 1, the changes applied, signed by `signers` (to be
@@ -266,6 +312,9 @@ pub fn rotate_with(
         p.builders = b.clone();
     }
     edit(&mut p);
+    if let Some(t) = &changes.sigstore {
+        p.sigstore = Some(t.clone());
+    }
     sign(&p, signers, Some(previous))
 }
 
@@ -284,6 +333,7 @@ pub fn describe(st: &RootStatus) -> String {
                 KeyMaterial::Ed25519(_) => "Ed25519",
                 KeyMaterial::Minisign { .. } => "minisign",
                 KeyMaterial::Hmac { .. } => "HMAC-SHA256",
+                KeyMaterial::Sigstore { .. } => "sigstore",
             },
             k.1.fingerprint(),
             k.1.not_before
@@ -352,6 +402,7 @@ mod tests {
             keys: keys.iter().map(|k| k.public_entry(None, None)).collect(),
             roles,
             builders: vec![],
+            sigstore: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod evidence;
 pub mod output;
 pub mod vault;
+pub mod sigstore;
 
 use crate::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -73,6 +74,38 @@ enum Command {
     },
     /// List the rejection reason codes and what they mean.
     Codes,
+    /// Sigstore bundle commands (offline).
+    Sigstore {
+        #[command(subcommand)]
+        command: SigstoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SigstoreCommand {
+    /// Verify one Sigstore bundle offline (sigstore-conformance CLI protocol); exit 0 when valid.
+    VerifyBundle {
+        /// Use the public-good staging trusted root when no --trusted-root is given.
+        #[arg(long)]
+        staging: bool,
+        /// The Sigstore bundle (v0.1 to v0.3).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The expected identity: the certificate's SAN (URI or email), exactly.
+        #[arg(long, requires = "certificate_oidc_issuer", conflicts_with = "key")]
+        certificate_identity: Option<String>,
+        /// The expected OIDC issuer of the certificate, exactly.
+        #[arg(long, requires = "certificate_identity", conflicts_with = "key")]
+        certificate_oidc_issuer: Option<String>,
+        /// A PEM public key, for a managed-key bundle instead of an identity.
+        #[arg(long, required_unless_present = "certificate_identity")]
+        key: Option<PathBuf>,
+        /// The Sigstore trusted_root.json (default: the public-good root built in).
+        #[arg(long)]
+        trusted_root: Option<PathBuf>,
+        /// The signed file, or `sha256:<hex>` of it (a DSSE statement's subject).
+        file_or_digest: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -216,6 +249,26 @@ fn run_cli() -> u8 {
             image_sha256.as_deref(),
         )),
         Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
+        Command::Sigstore {
+            command:
+                SigstoreCommand::VerifyBundle {
+                    staging,
+                    bundle,
+                    certificate_identity,
+                    certificate_oidc_issuer,
+                    key,
+                    trusted_root,
+                    file_or_digest,
+                },
+        } => finish(sigstore::verify_bundle(&sigstore::VerifyBundle {
+            staging,
+            bundle,
+            identity: certificate_identity,
+            issuer: certificate_oidc_issuer,
+            key,
+            trusted_root,
+            file_or_digest,
+        })),
         Command::Codes => {
             for c in crate::reason::Code::ALL {
                 crate::outln!("{:<36} {}", c.as_str(), c.describe());

@@ -4,7 +4,7 @@
 use super::dsse::{payload_type, Envelope};
 use super::governance_pins::{GovernancePolicy, Pins};
 use crate::json;
-use crate::keys::{Key, KeyEntry, KeyId};
+use crate::keys::{Key, KeyEntry, KeyId, KeyMaterial};
 use crate::timestamp::Timestamp;
 use airlock_core::digest::{sha256, Sha256Digest};
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,10 @@ pub struct TrustRootPayload {
     /// Release-governance pins (formats §8.1); with it, every bundle needs governance evidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub governance: Option<GovernancePolicy>,
+    /// The Sigstore `trusted_root.json` object (formats §9.1): the only source of Fulcio, Rekor,
+    /// CT and TSA keys for `sigstore` keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<serde_json::Value>,
 }
 
 /// A role with its keys resolved.
@@ -87,6 +91,8 @@ pub struct TrustRoot {
     pub roles: BTreeMap<String, Role>,
     /// The validated `governance` object.
     pub governance: Option<Pins>,
+    /// The `sigstore` trusted root as JSON text, checked loadable.
+    pub sigstore: Option<String>,
 }
 
 impl TrustRoot {
@@ -127,6 +133,7 @@ impl TrustRoot {
                 return Err(format!("key id {} is listed twice", entry.key_id));
             }
         }
+        let sigstore = sigstore_trusted_root(&payload, &keys)?;
         let mut roles = BTreeMap::new();
         let present_hmac_roles = HMAC_ROLES
             .into_iter()
@@ -146,6 +153,13 @@ impl TrustRoot {
                     return Err(format!(
                         "role {name}: key {id} is {}; HMAC-SHA256 keys serve the runner-auth and governance-evidence roles and nothing else",
                         if key.is_hmac() { "an HMAC-SHA256 key" } else { "not an HMAC-SHA256 key" }
+                    ));
+                }
+                if matches!(key.material, KeyMaterial::Sigstore { .. })
+                    && !matches!(name, "release" | "provenance")
+                {
+                    return Err(format!(
+                        "role {name}: key {id} is a sigstore key; those may sign only for release and provenance"
                     ));
                 }
                 distinct.insert(*key.raw());
@@ -193,6 +207,7 @@ impl TrustRoot {
             file_sha256: sha256(bytes),
             keys,
             roles,
+            sigstore,
         })
     }
 
@@ -204,5 +219,28 @@ impl TrustRoot {
     /// A role by name (all four exist once parsed).
     pub fn role(&self, name: &str) -> Option<&Role> {
         self.roles.get(name)
+    }
+}
+
+/// The root's Sigstore trusted root, checked loadable; required when a `sigstore` key is listed.
+fn sigstore_trusted_root(
+    payload: &TrustRootPayload,
+    keys: &BTreeMap<KeyId, Key>,
+) -> Result<Option<String>, String> {
+    let listed = keys
+        .values()
+        .any(|k| matches!(k.material, KeyMaterial::Sigstore { .. }));
+    match &payload.sigstore {
+        None if listed => Err(
+            "a sigstore key is listed but the root carries no sigstore trusted root (formats §9.1)"
+                .into(),
+        ),
+        None => Ok(None),
+        Some(v) => {
+            let text = serde_json::to_string(v).map_err(|e| format!("sigstore: {e}"))?;
+            crate::sigstore::load_trusted_root(text.as_bytes())
+                .map_err(|e| format!("sigstore: {e}"))?;
+            Ok(Some(text))
+        }
     }
 }

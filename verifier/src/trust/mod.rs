@@ -10,6 +10,7 @@ pub mod release;
 pub mod revocations;
 pub mod root;
 pub mod signatures;
+pub mod sigstore;
 
 /// A trust document offered for verification, with where it came from (for messages).
 #[derive(Debug, Clone)]

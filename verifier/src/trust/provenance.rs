@@ -3,17 +3,20 @@
 
 use super::revocations::EffectiveRevocations;
 use super::root::TrustedRoot;
-use super::signatures::{count_dsse, Signer, Window};
+use super::signatures::{count_dsse, RoleCount, Signer, Window};
 use crate::document::dsse::{payload_type, Envelope};
 use crate::document::provenance::{glob_match, Provenance, SLSA_PROVENANCE_V1};
 use crate::document::statement::Statement;
 use crate::document::trust_root::Builder;
 use crate::reason::{Code, Reason};
+use crate::sigstore::Signed;
 use crate::timestamp::Timestamp;
 use airlock_core::digest::Sha256Digest;
 
 /// The provenance file name.
 pub const FILE: &str = "cavra-runtime.provenance.intoto.json";
+/// The Sigstore provenance bundle (formats §9.2).
+pub const SIGSTORE_FILE: &str = "cavra-runtime.provenance.sigstore.json";
 
 /// Provenance whose signature met the threshold and whose builder is pinned. Only [`verify`]
 /// makes one.
@@ -56,33 +59,93 @@ pub fn verify(
     bytes: Option<&[u8]>,
     now: Timestamp,
 ) -> Result<VerifiedProvenance, Vec<Reason>> {
-    let invalid = |m: String| vec![Reason::new(Code::ProvenanceInvalid, format!("{FILE}: {m}"))];
-    let bytes = bytes.ok_or_else(|| invalid("missing from the bundle".into()))?;
-    let env = Envelope::parse(bytes).map_err(invalid)?;
-    if env.payload_type != payload_type::IN_TOTO {
-        return Err(invalid(format!(
-            "payloadType is {:?}, not {:?}",
-            env.payload_type,
-            payload_type::IN_TOTO
-        )));
+    verify_files(root, revs, bytes, None, now)
+}
+
+/// [`verify`] with the Sigstore provenance bundle beside (or instead of) the DSSE file (formats
+/// §9.2): both count toward the `provenance` threshold, both must carry the same statement, and
+/// every §5.4 rule applies to it.
+pub fn verify_files(
+    root: &TrustedRoot,
+    revs: &EffectiveRevocations,
+    intoto: Option<&[u8]>,
+    sigstore: Option<&[u8]>,
+    now: Timestamp,
+) -> Result<VerifiedProvenance, Vec<Reason>> {
+    let invalid_in =
+        |file: &str, m: String| vec![Reason::new(Code::ProvenanceInvalid, format!("{file}: {m}"))];
+    if intoto.is_none() && sigstore.is_none() {
+        return Err(invalid_in(FILE, "missing from the bundle".into()));
     }
     let r = root.root();
     let threshold = r.role("provenance").map_or(usize::MAX, |x| x.threshold);
-    let count = count_dsse(
-        &env,
-        r,
-        "provenance",
-        Window::Enforce(now),
-        revs.keys(),
-        FILE,
-    );
+    let mut count = RoleCount::default();
+    let mut signed: Option<(Vec<u8>, &str)> = None;
+    if let Some(bytes) = intoto {
+        let env = Envelope::parse(bytes).map_err(|m| invalid_in(FILE, m))?;
+        if env.payload_type != payload_type::IN_TOTO {
+            return Err(invalid_in(
+                FILE,
+                format!(
+                    "payloadType is {:?}, not {:?}",
+                    env.payload_type,
+                    payload_type::IN_TOTO
+                ),
+            ));
+        }
+        count = count_dsse(
+            &env,
+            r,
+            "provenance",
+            Window::Enforce(now),
+            revs.keys(),
+            FILE,
+        );
+        signed = Some((env.payload, FILE));
+    }
+    if let Some(bundle) = sigstore {
+        let digest = first_subject_sha256(bundle).map_err(|m| invalid_in(SIGSTORE_FILE, m))?;
+        let verified = super::sigstore::count_bundle(
+            r,
+            "provenance",
+            bundle,
+            Signed::Sha256(digest),
+            Window::Enforce(now),
+            revs.keys(),
+            SIGSTORE_FILE,
+            &mut count,
+        );
+        if let Some((kind, payload)) = verified.and_then(|v| v.dsse_payload) {
+            if kind != payload_type::IN_TOTO {
+                return Err(invalid_in(
+                    SIGSTORE_FILE,
+                    format!("payloadType is {kind:?}, not {:?}", payload_type::IN_TOTO),
+                ));
+            }
+            match &signed {
+                Some((other, _)) if *other != payload => {
+                    return Err(invalid_in(
+                        SIGSTORE_FILE,
+                        format!("its statement is not the one {FILE} signs"),
+                    ))
+                }
+                Some(_) => {}
+                None => signed = Some((payload, SIGSTORE_FILE)),
+            }
+        }
+    }
+    let what = signed.as_ref().map_or(FILE, |(_, w)| *w);
+    let invalid = |m: String| invalid_in(what, m);
     if !count.meets(threshold) {
         let mut out = invalid("not signed by the provenance role's threshold".into());
-        out.extend(count.shortfall(threshold, FILE));
+        out.extend(count.shortfall(threshold, what));
         return Err(out);
     }
+    let Some((payload, _)) = signed else {
+        return Err(invalid("no signed statement".into()));
+    };
     // Only the verified bytes are parsed (#29); a payload that fails to parse rejects (#34).
-    let statement = Statement::parse(&env.payload, SLSA_PROVENANCE_V1).map_err(invalid)?;
+    let statement = Statement::parse(&payload, SLSA_PROVENANCE_V1).map_err(invalid)?;
     let predicate = Provenance::from_predicate(&statement.predicate).map_err(invalid)?;
     let mut reasons = Vec::new();
     let mut subjects = Vec::new();
@@ -96,14 +159,14 @@ pub fn verify(
             (Err(e), _) => reasons.push(Reason::new(
                 Code::ProvenanceSubjectMismatch,
                 format!(
-                    "{FILE}: subject {:?} is not a canonical name ({e:?})",
+                    "{what}: subject {:?} is not a canonical name ({e:?})",
                     s.name
                 ),
             )),
             (_, None) => reasons.push(Reason::new(
                 Code::ProvenanceSubjectMismatch,
                 format!(
-                    "{FILE}: subject {:?} has no lowercase hex sha256 digest",
+                    "{what}: subject {:?} has no lowercase hex sha256 digest",
                     s.name
                 ),
             )),
@@ -113,7 +176,7 @@ pub fn verify(
     let Some(builder) = r.payload.builders.iter().find(|b| &b.id == builder_id) else {
         reasons.push(Reason::new(
             Code::BuilderNotTrusted,
-            format!("{FILE}: builder {builder_id:?} is not one of the trust root's builders"),
+            format!("{what}: builder {builder_id:?} is not one of the trust root's builders"),
         ));
         return Err(reasons);
     };
@@ -122,7 +185,7 @@ pub fn verify(
         reasons.push(Reason::new(
             Code::SourceMismatch,
             format!(
-                "{FILE}: source repository {:?} is not the builder's {:?}",
+                "{what}: source repository {:?} is not the builder's {:?}",
                 wf.repository, builder.source_repository
             ),
         ));
@@ -131,7 +194,7 @@ pub fn verify(
         reasons.push(Reason::new(
             Code::SourceMismatch,
             format!(
-                "{FILE}: ref {:?} does not match the builder's pattern {:?}",
+                "{what}: ref {:?} does not match the builder's pattern {:?}",
                 wf.ref_, builder.ref_pattern
             ),
         ));
@@ -153,4 +216,21 @@ pub fn verify(
         commit,
         signers: count.counted,
     })
+}
+
+/// The SHA-256 of the first subject of a Sigstore bundle's DSSE statement, read before the
+/// signature is checked only to name the artifact the library binds the envelope to; the whole
+/// statement is parsed again from the verified payload.
+fn first_subject_sha256(bundle: &[u8]) -> Result<Sha256Digest, String> {
+    let b = crate::sigstore::parse_bundle(bundle).map_err(|f| f.to_string())?;
+    let payload =
+        crate::sigstore::dsse_payload(&b).ok_or("the Sigstore bundle carries no DSSE envelope")?;
+    let v = crate::json::parse_value(&payload).map_err(|e| format!("statement: {e}"))?;
+    v.get("subject")
+        .and_then(|s| s.get(0))
+        .and_then(|s| s.get("digest"))
+        .and_then(|d| d.get("sha256"))
+        .and_then(|h| h.as_str())
+        .and_then(|h| airlock_core::hex::decode::<32>(h.as_bytes()).ok())
+        .ok_or_else(|| "the statement's first subject has no sha256 digest".into())
 }

@@ -9,6 +9,7 @@ use crate::document::dsse::{payload_type, Envelope};
 use crate::document::statement::{ReleasePredicate, Statement, RELEASE_PREDICATE_TYPE};
 use crate::keys::{decode_base64, hex, KeyMaterial};
 use crate::reason::{Code, Reason};
+use crate::sigstore::Signed;
 use crate::timestamp::Timestamp;
 use airlock_core::digest::sha256;
 
@@ -41,10 +42,14 @@ pub struct ReleaseSignatures<'a> {
     pub dsse: Option<&'a [u8]>,
     /// `checksums.txt.minisig`.
     pub minisig: Option<&'a [u8]>,
+    /// `checksums.txt.sigstore.json` (formats §9.2).
+    pub sigstore: Option<&'a [u8]>,
 }
 
 const DSSE_FILE: &str = "checksums.txt.sig.json";
 const MINISIG_FILE: &str = "checksums.txt.minisig";
+/// The release's Sigstore bundle (formats §9.2).
+pub const SIGSTORE_FILE: &str = "checksums.txt.sigstore.json";
 
 fn check_statement(payload: &[u8], checksums: &[u8]) -> Result<(String, String), String> {
     let s = Statement::parse(payload, RELEASE_PREDICATE_TYPE)?;
@@ -156,11 +161,11 @@ pub fn verify(
 ) -> Result<VerifiedRelease, Vec<Reason>> {
     let r = root.root();
     let threshold = r.role("release").map_or(usize::MAX, |x| x.threshold);
-    if files.dsse.is_none() && files.minisig.is_none() {
+    if files.dsse.is_none() && files.minisig.is_none() && files.sigstore.is_none() {
         return Err(vec![Reason::new(
             Code::SignatureThresholdNotMet,
             format!(
-                "the bundle has neither {DSSE_FILE} nor {MINISIG_FILE}: the release is unsigned"
+                "the bundle has none of {DSSE_FILE}, {MINISIG_FILE}, {SIGSTORE_FILE}: the release is unsigned"
             ),
         )]);
     }
@@ -204,6 +209,40 @@ pub fn verify(
     }
     if let Some(sig) = files.minisig {
         count_minisig(root, revs, files, sig, now, &mut count);
+    }
+    if let Some(bundle) = files.sigstore {
+        let verified = super::sigstore::count_bundle(
+            r,
+            "release",
+            bundle,
+            Signed::Bytes(files.checksums),
+            Window::Enforce(now),
+            revs.keys(),
+            SIGSTORE_FILE,
+            &mut count,
+        );
+        // A DSSE bundle carries the §5.2 statement: the same rules as checksums.txt.sig.json.
+        if let Some((kind, payload)) = verified.and_then(|v| v.dsse_payload) {
+            let checked = if kind == payload_type::IN_TOTO {
+                check_statement(&payload, files.checksums)
+            } else {
+                Err(format!(
+                    "payloadType is {kind:?}, not {:?}",
+                    payload_type::IN_TOTO
+                ))
+            };
+            match checked {
+                Ok(p) if predicate.as_ref().is_some_and(|q| *q != p) => reasons.push(Reason::new(
+                    Code::SignatureInvalid,
+                    format!("{SIGSTORE_FILE}: its statement names another package or version than {DSSE_FILE}"),
+                )),
+                Ok(p) => predicate = Some(p),
+                Err(e) => reasons.push(Reason::new(
+                    Code::SignatureInvalid,
+                    format!("{SIGSTORE_FILE}: {e}"),
+                )),
+            }
+        }
     }
     if !count.meets(threshold) {
         reasons.extend(count.shortfall(threshold, "release signature"));

@@ -42,6 +42,9 @@ pub struct Signer {
     pub fingerprint: String,
     /// Raw key.
     pub raw: [u8; PUBLIC_KEY_LEN],
+    /// For a Sigstore signer, the verified certificate's claims (its fingerprint is then the
+    /// leaf certificate's).
+    pub sigstore: Option<super::sigstore::SigstoreClaims>,
 }
 
 impl Signer {
@@ -50,6 +53,7 @@ impl Signer {
             key_id: key.id.clone(),
             fingerprint: key.fingerprint(),
             raw: *key.raw(),
+            sigstore: None,
         }
     }
 }
@@ -161,10 +165,15 @@ pub fn count_dsse(
             continue;
         };
         let KeyMaterial::Ed25519(pk) = &key.material else {
+            let kind = if matches!(key.material, KeyMaterial::Sigstore { .. }) {
+                "sigstore"
+            } else {
+                "minisign"
+            };
             count.uncounted.push(Reason::new(
                 Code::SignatureThresholdNotMet,
                 format!(
-                    "{what}: key {} is not an Ed25519 key and cannot sign DSSE envelopes",
+                    "{what}: key {} is a {kind} key and cannot sign DSSE envelopes",
                     key.id
                 ),
             ));

@@ -19,6 +19,7 @@ fn entry(id: &str, k: &SigningKey) -> KeyEntry {
         key_id: KeyId::new(id).unwrap(),
         algorithm: "Ed25519".into(),
         public_key: encode_base64(k.verifying_key().as_bytes()),
+        identity: None,
         not_before: None,
         not_after: None,
     }
@@ -59,6 +60,7 @@ fn root(
             .collect::<BTreeMap<_, _>>(),
         builders: vec![],
         governance: None,
+        sigstore: None,
     };
     let body = serde_json::to_vec(&payload).unwrap();
     let keys: Vec<(String, SigningKey)> =
@@ -197,6 +199,7 @@ fn threshold_counts_raw_keys_once() {
             .collect(),
         builders: vec![],
         governance: None,
+        sigstore: None,
     };
     let body = serde_json::to_vec(&payload).unwrap();
     let env = sign(payload_type::TRUST_ROOT, &body, &[("a", &k), ("b", &k)]);
