@@ -177,6 +177,7 @@ fn receipt_payload(verdict: Verdict) -> ReceiptPayload {
         appliance: ApplianceRef {
             key_id: f.appliance.key_id().to_string(),
             software_version: "0.1.0".into(),
+            image: None,
         },
         evidence: EvidenceRef {
             seq: 3,

@@ -474,6 +474,7 @@ pub fn sample_payload(
         appliance: ApplianceRef {
             key_id: key.key_id().as_str().into(),
             software_version: "0.1.0".into(),
+            image: None,
         },
         evidence: EvidenceRef {
             seq: evidence.0,
