@@ -16,10 +16,12 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
     let key = Key::from_entry(&entry)?;
     match key.material {
         KeyMaterial::Ed25519(pk) => Ok((bytes, entry.key_id.to_string(), pk)),
-        KeyMaterial::Minisign { .. } | KeyMaterial::Hmac { .. } | KeyMaterial::Sigstore { .. } => Err(format!(
-            "{}: the appliance key must be an Ed25519 key",
-            path.display()
-        )),
+        KeyMaterial::Minisign { .. } | KeyMaterial::Hmac { .. } | KeyMaterial::Sigstore { .. } => {
+            Err(format!(
+                "{}: the appliance key must be an Ed25519 key",
+                path.display()
+            ))
+        }
     }
 }
 

@@ -5,8 +5,8 @@ pub mod console;
 pub mod demo;
 pub mod evidence;
 pub mod output;
-pub mod vault;
 pub mod sigstore;
+pub mod vault;
 
 use crate::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
