@@ -216,11 +216,15 @@ fn i2_a_second_run_waits_for_the_state_with_a_message() {
     let kit = Kit::new();
     let b = kit.bundle("a.tar", &Spec::new("v0.1.0"));
     assert_promoted(result(&kit.run(), &b));
-    // util-linux flock(1) holds the state directory's flock for 3 s, as another run would.
+    airlock_bin(); // built before the clock starts
+                   // util-linux flock(1) holds the state directory's flock, as another run would, while its
+                   // `cat` waits for the end of its stdin.
     let mut holder = Command::new("flock")
         .arg("--exclusive")
         .arg(&kit.state)
-        .args(["sleep", "3"])
+        .arg("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -235,6 +239,7 @@ fn i2_a_second_run_waits_for_the_state_with_a_message() {
         .lines()
         .count()
         == 1;
+    drop(holder.stdin.take()); // cat ends, flock ends, the lock is released
     assert!(holder.wait().unwrap().success());
     let out = child.wait_with_output().unwrap();
     assert!(
