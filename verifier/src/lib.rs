@@ -23,6 +23,7 @@ pub mod reason;
 pub mod receipt;
 pub mod record;
 pub mod run;
+pub mod sandbox;
 pub mod state;
 pub mod timestamp;
 pub mod trust;
