@@ -1,6 +1,7 @@
 //! `airlock evidence verify` and `airlock receipt verify`.
 
 use crate::atomic::RealStorage;
+use crate::escape::text;
 use crate::evidence::{self, LogKind, EVIDENCE_DIR, MEDIA_LOG_FILE};
 use crate::keys::{Key, KeyEntry, KeyMaterial};
 use crate::media::{read_capped, MAX_TRUST_FILE};
@@ -22,9 +23,16 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
     }
 }
 
+/// An operator's path with its links resolved (files under it are then opened without following
+/// links, `crate::nofollow`).
+fn resolved(p: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
+}
+
 /// Checks a log (a media root's, or a log file) and every receipt beside it; writes the report
 /// next to the log. Exit status 0 when everything verifies, 1 otherwise.
 pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
+    let (media_or_log, key_path) = (&resolved(media_or_log), &resolved(key_path));
     let (key_bytes, key_id, pk) = read_key(key_path)?;
     let (log_path, receipts_dir) = if media_or_log.is_dir() {
         (
@@ -87,7 +95,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         .chain(&report.bad_signatures)
         .chain(&report.out_of_order)
     {
-        crate::outln!("  line {}: {}", issue.line, issue.message);
+        crate::outln!("  line {}: {}", issue.line, text(&issue.message));
     }
     for gap in &report.seq_gaps {
         crate::outln!(
@@ -105,7 +113,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         );
     }
     for p in &problems {
-        crate::outln!("  {p}");
+        crate::outln!("  {}", text(p));
     }
     crate::outln!("report: {}", dir.join(written).display());
     Ok(if report.is_ok() && problems.is_empty() {
@@ -117,6 +125,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
 
 /// Checks a receipt's signature and prints its payload. Exit status 0 when it verifies.
 pub fn verify_receipt(path: &Path, key_path: &Path) -> Result<u8, String> {
+    let (path, key_path) = (&resolved(path), &resolved(key_path));
     let key_bytes =
         read_capped(key_path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", key_path.display()))?;
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
@@ -126,7 +135,7 @@ pub fn verify_receipt(path: &Path, key_path: &Path) -> Result<u8, String> {
                 "receipt {} verifies: {} {}",
                 path.display(),
                 payload.verdict,
-                payload.bundle.file
+                text(&payload.bundle.file)
             );
             crate::outln!(
                 "{}",
@@ -135,7 +144,7 @@ pub fn verify_receipt(path: &Path, key_path: &Path) -> Result<u8, String> {
             Ok(0)
         }
         Err(e) => {
-            crate::outln!("receipt {} does NOT verify: {e}", path.display());
+            crate::outln!("receipt {} does NOT verify: {}", path.display(), text(&e));
             Ok(1)
         }
     }
