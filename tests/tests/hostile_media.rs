@@ -338,3 +338,93 @@ fn failed_console_writes_are_an_error_not_a_panic() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A `.tar.gz` of `count` × 1 MiB `trust-root/<n>.json` (about 1.1 MB compressed for 1023).
+fn trust_root_bomb(path: &Path, count: u64) {
+    let f = std::fs::File::create(path).unwrap();
+    let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    let mut t = tar::Builder::new(gz);
+    let doc: Vec<u8> = {
+        let mut d = b"[".to_vec();
+        while d.len() < (1 << 20) - 2 {
+            d.extend_from_slice(b"0,");
+        }
+        d.truncate((1 << 20) - 2);
+        d.extend_from_slice(b"0]");
+        d
+    };
+    for n in 1..=count {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(doc.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, format!("trust-root/{n}.json"), &doc[..])
+            .unwrap();
+    }
+    t.into_inner().unwrap().finish().unwrap();
+}
+
+/// #3: 1023 × 1 MiB `trust-root/<n>.json` in a 1.1 MB `.tar.gz` drove RSS to 2.1 GB (4.2 GB with
+/// the same on the media); under 1 GiB PID 1 aborted with no verdict. Now trust material is
+/// budgeted (4 MiB per bundle, 4 MiB on the media root, FORMATS §9): the whole run completes
+/// inside 256 MiB of address space (`prlimit --as`) with verdicts and receipts.
+#[test]
+fn trust_root_bombs_verify_within_256_mib() {
+    let kit = Kit::new();
+    kit.bundle("a-good.tar", &Spec::new("v0.1.0"));
+    trust_root_bomb(&kit.media.join("inbox/bomb.tar.gz"), 1023);
+    let under_256_mib = |kit: &Kit| {
+        let mut c = Command::new("prlimit");
+        c.arg("--as=268435456")
+            .arg(airlock_bin())
+            .arg("verify")
+            .arg("--anchor")
+            .arg(&kit.anchor_path)
+            .arg("--state")
+            .arg(&kit.state)
+            .arg(&kit.media)
+            .env_remove("AIRLOCK_STATE");
+        c.output().unwrap()
+    };
+    let out = under_256_mib(&kit);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("PROMOTE  inbox/a-good.tar"), "{text}");
+    assert!(text.contains("REJECT   inbox/bomb.tar.gz"), "{text}");
+    assert!(text.contains("bundle-limit-exceeded"), "{text}");
+    assert!(
+        std::fs::read_dir(kit.media.join("receipts"))
+            .unwrap()
+            .count()
+            == 2
+    );
+
+    // The same on the media root: 1023 files of 1 MiB (sparse, so the test stays small).
+    for n in 1..=1023u64 {
+        let f = std::fs::File::create(kit.media.join(format!("trust-root/{n}.json")))
+            .or_else(|_| {
+                std::fs::create_dir_all(kit.media.join("trust-root"))?;
+                std::fs::File::create(kit.media.join(format!("trust-root/{n}.json")))
+            })
+            .unwrap();
+        f.set_len(1 << 20).unwrap();
+    }
+    let out = under_256_mib(&kit);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("bytes together"), "{text}");
+    assert!(
+        !text.contains("PROMOTE"),
+        "trust files that cannot be read reject every bundle"
+    );
+}

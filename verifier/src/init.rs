@@ -598,7 +598,15 @@ fn run_verification(cfg: &Config, mounts: &mut Mounts) -> Result<Screen, String>
         .spawn(move || {
             let progress = ConsoleProgress::default();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run::verify_media(&opts, &progress).map_err(|e| e.to_string())
+                // Confined: this thread only, so PID 1's main thread can still unmount.
+                run::verify_media_confined(&opts, &progress)
+                    .map(|(report, confinement)| {
+                        for w in &confinement.warnings {
+                            sayln(&format!("warning: {w}"));
+                        }
+                        report
+                    })
+                    .map_err(|e| e.to_string())
             }));
             let _ = tx.send(outcome.map_err(|_| ()));
         });

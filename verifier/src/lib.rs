@@ -23,6 +23,7 @@ pub mod reason;
 pub mod receipt;
 pub mod record;
 pub mod run;
+pub mod sandbox;
 pub mod sigstore;
 pub mod state;
 pub mod state_lock;

@@ -105,6 +105,28 @@ pub fn verify_media_with(
     progress: &dyn Progress,
     storage: &dyn Storage,
 ) -> Result<RunReport, RunError> {
+    verify_run(opts, progress, storage, false).map(|(report, _)| report)
+}
+
+/// [`verify_media`], with the calling thread confined ([`crate::sandbox::confine`]) once the
+/// state is open and the appliance key published, before any bundle is read: from then on no
+/// socket but `AF_UNIX` can be made and nothing can be written outside the media's `receipts/`
+/// and `evidence/` and the state directory. The confinement stays on the calling thread after
+/// the run. `airlock verify` and the appliance's PID 1 (on its verification thread) use this.
+pub fn verify_media_confined(
+    opts: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<(RunReport, crate::sandbox::Confinement), RunError> {
+    let (report, confinement) = verify_run(opts, progress, &RealStorage, true)?;
+    Ok((report, confinement.unwrap_or_default()))
+}
+
+fn verify_run(
+    opts: &VerifyOptions,
+    progress: &dyn Progress,
+    storage: &dyn Storage,
+    confine: bool,
+) -> Result<(RunReport, Option<crate::sandbox::Confinement>), RunError> {
     let now = Timestamp::now();
     // The roots are resolved once: links in the operator's own paths are followed here, and no
     // link below them is ever followed (issue 11 #12, `crate::nofollow`).
@@ -143,6 +165,14 @@ pub fn verify_media_with(
     let mut recorder = Recorder::open(storage, &opts.media, &opts.state_dir, opts.write)?
         .with_image(opts.image.clone());
     let mut memory = recorder.memory()?;
+    let confinement = confine.then(|| {
+        let writing = opts.write == WriteMode::Write;
+        crate::sandbox::confine(&crate::sandbox::run_paths(
+            &opts.media,
+            &opts.state_dir,
+            writing,
+        ))
+    });
     let media_reasons: Vec<Reason> = trust
         .problems
         .iter()
@@ -201,7 +231,7 @@ pub fn verify_media_with(
     if let Err(e) = recorder.finish() {
         report.problems.push(e);
     }
-    Ok(report)
+    Ok((report, confinement))
 }
 
 /// `opts` with MEDIA and the state directory resolved to paths without links (the state

@@ -228,6 +228,7 @@ pub(crate) fn walk(input: &mut Input<'_>, limits: &Limits, scan: &mut Scan) -> R
         entries: 0,
         name_bytes: 0,
         metadata_files: 0,
+        trust_bytes: 0,
     };
     let mut problems = Problems {
         reasons: &mut scan.reasons,
@@ -244,6 +245,8 @@ struct Walker<'l> {
     entries: usize,
     name_bytes: u64,
     metadata_files: usize,
+    /// Bytes of trust material kept so far (see [`super::MAX_TRUST_BYTES`]).
+    trust_bytes: u64,
 }
 
 /// The parts of a header the walk uses.
@@ -621,7 +624,21 @@ impl Walker<'_> {
                         self.limits.max_metadata_files
                     ),
                 ))?;
+            } else if super::is_trust_material(&name)
+                && self.trust_bytes.saturating_add(header.size) > super::MAX_TRUST_BYTES
+            {
+                problems.push(Reason::new(
+                    Code::BundleLimitExceeded,
+                    format!(
+                        "The trust material {shown} would take the bundle's trust files past \
+                         {} bytes together; it is not read.",
+                        super::MAX_TRUST_BYTES
+                    ),
+                ))?;
             } else {
+                if super::is_trust_material(&name) {
+                    self.trust_bytes = self.trust_bytes.saturating_add(header.size);
+                }
                 self.metadata_files = self.metadata_files.saturating_add(1);
                 kept = Some(Vec::with_capacity(
                     usize::try_from(header.size).unwrap_or(0).min(1 << 20),

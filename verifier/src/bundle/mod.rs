@@ -117,6 +117,20 @@ impl Progress for NoProgress {
     fn position(&self, _: u64, _: u64) {}
 }
 
+/// Most bytes of trust material (`offline-trust-root-bootstrap.json`, `trust-root/<n>.json`,
+/// `revocations.json`) kept from one bundle, all files together: the memory budget (issue 11
+/// #3). Without it 1023 × 1 MiB `trust-root/<n>.json` (a 1.1 MB `.tar.gz`) were all kept and
+/// parsed, 2.1 GB of RSS. Real trust material is kilobytes; a chain of 256 roots is about 1 MiB.
+pub const MAX_TRUST_BYTES: u64 = 4 << 20;
+
+/// Whether a canonical metadata name is trust material (counted against [`MAX_TRUST_BYTES`]).
+pub fn is_trust_material(name: &str) -> bool {
+    matches!(
+        name,
+        "offline-trust-root-bootstrap.json" | "revocations.json"
+    ) || name.starts_with("trust-root/")
+}
+
 /// Whether a canonical name is a metadata file kept in memory.
 pub fn is_metadata(name: &str) -> bool {
     matches!(

@@ -1,6 +1,7 @@
 //! `airlock evidence verify` and `airlock receipt verify`.
 
 use crate::atomic::RealStorage;
+use crate::escape::text;
 use crate::evidence::{self, LogKind, EVIDENCE_DIR, MEDIA_LOG_FILE};
 use crate::keys::{hex, Key, KeyEntry, KeyMaterial};
 use crate::media::{read_capped, MAX_TRUST_FILE};
@@ -25,9 +26,16 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
     }
 }
 
+/// An operator's path with its links resolved (files under it are then opened without following
+/// links, `crate::nofollow`).
+fn resolved(p: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
+}
+
 /// Checks a log (a media root's, or a log file) and every receipt beside it; writes the report
 /// next to the log. Exit status 0 when everything verifies, 1 otherwise.
 pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
+    let (media_or_log, key_path) = (&resolved(media_or_log), &resolved(key_path));
     let (key_bytes, key_id, pk) = read_key(key_path)?;
     let (log_path, receipts_dir) = if media_or_log.is_dir() {
         (
@@ -100,7 +108,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         .chain(&report.bad_signatures)
         .chain(&report.out_of_order)
     {
-        crate::outln!("  line {}: {}", issue.line, issue.message);
+        crate::outln!("  line {}: {}", issue.line, text(&issue.message));
     }
     for gap in &report.seq_gaps {
         crate::outln!(
@@ -118,7 +126,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         );
     }
     for p in &problems {
-        crate::outln!("  {p}");
+        crate::outln!("  {}", text(p));
     }
     crate::outln!("report: {}", dir.join(written).display());
     Ok(if report.is_ok() && problems.is_empty() {
@@ -134,6 +142,7 @@ pub fn verify_receipt(
     key_path: &Path,
     image_sha256: Option<&str>,
 ) -> Result<u8, String> {
+    let (path, key_path) = (&resolved(path), &resolved(key_path));
     let key_bytes =
         read_capped(key_path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", key_path.display()))?;
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
@@ -147,7 +156,7 @@ pub fn verify_receipt(
                 "receipt {} verifies: {} {}",
                 path.display(),
                 payload.verdict,
-                payload.bundle.file
+                text(&payload.bundle.file)
             );
             crate::outln!(
                 "{}",
@@ -156,7 +165,7 @@ pub fn verify_receipt(
             Ok(0)
         }
         Err(e) => {
-            crate::outln!("receipt {} does NOT verify: {e}", path.display());
+            crate::outln!("receipt {} does NOT verify: {}", path.display(), text(&e));
             Ok(1)
         }
     }

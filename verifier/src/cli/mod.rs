@@ -280,8 +280,11 @@ fn run_cli() -> u8 {
 
 fn verify(opts: &VerifyOptions, format: Format) -> u8 {
     let progress = output::ConsoleProgress::new();
-    match run::verify_media(opts, &progress) {
-        Ok(report) => {
+    match run::verify_media_confined(opts, &progress) {
+        Ok((report, confinement)) => {
+            for w in &confinement.warnings {
+                crate::errln!("airlock: warning: {w}");
+            }
             match format {
                 Format::Json => crate::outln!("{}", output::json_report(&report)),
                 Format::Human => {
