@@ -18,7 +18,7 @@
 
 use super::entry::{self, canonical, parse_pax, Kind, Names, Pax, Shown};
 use super::stream::{Pull, Upstream};
-use super::{is_metadata, FileEntry, Limits, Progress, Scan};
+use super::{is_listing, is_metadata, FileEntry, Limits, Progress, Scan};
 use crate::reason::{Code, Reason};
 use airlock_core::digest::Sha256;
 use std::time::{Duration, Instant};
@@ -605,12 +605,17 @@ impl Walker<'_> {
         // A regular file: hash it as it streams; keep it if it is a metadata file.
         let mut kept = None;
         if is_metadata(&name) {
-            if header.size > self.limits.max_metadata_bytes {
+            let cap = if is_listing(&name) {
+                self.limits.max_listing_bytes
+            } else {
+                self.limits.max_metadata_bytes
+            };
+            if header.size > cap {
                 problems.push(Reason::new(
                     Code::BundleLimitExceeded,
                     format!(
-                        "The metadata file {shown} is {} bytes; the limit is {} bytes.",
-                        header.size, self.limits.max_metadata_bytes
+                        "The metadata file {shown} is {} bytes; the limit is {cap} bytes.",
+                        header.size
                     ),
                 ))?;
             } else if self.metadata_files >= self.limits.max_metadata_files {

@@ -52,12 +52,19 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
             .collect();
         names.sort();
         for p in names {
-            let Ok(rb) = read_capped(&p, MAX_TRUST_FILE) else {
-                continue;
+            // A receipt that cannot be read is a problem, never skipped (issue 11 #4).
+            let rb = match read_capped(&p, MAX_TRUST_FILE) {
+                Ok(rb) => rb,
+                Err(e) => {
+                    problems.push(format!("{}: the receipt {e}", p.display()));
+                    continue;
+                }
             };
             match receipt::verify_receipt(&rb, &key_bytes) {
                 Ok(payload) => {
-                    if let Err(e) = evidence::check_against_receipt(&report, &payload, &rb) {
+                    let checked = evidence::check_against_receipt(&report, &payload, &rb)
+                        .and_then(|()| receipt::verify_listing(&payload, dir));
+                    if let Err(e) = checked {
                         problems.push(format!("{}: {e}", p.display()));
                     }
                 }
@@ -117,7 +124,10 @@ pub fn verify_receipt(path: &Path, key_path: &Path) -> Result<u8, String> {
     let key_bytes =
         read_capped(key_path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", key_path.display()))?;
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
-    match receipt::verify_receipt(&bytes, &key_bytes) {
+    let receipt_dir = path.parent().unwrap_or(Path::new("."));
+    let checked = receipt::verify_receipt(&bytes, &key_bytes)
+        .and_then(|p| receipt::verify_listing(&p, receipt_dir).map(|()| p));
+    match checked {
         Ok(payload) => {
             println!(
                 "receipt {} verifies: {} {}",

@@ -58,10 +58,15 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Parses an envelope.
+    /// Parses an envelope (at most `json::MAX_DOCUMENT_BYTES`).
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        Self::parse_capped(bytes, json::MAX_DOCUMENT_BYTES)
+    }
+
+    /// Parses an envelope of at most `cap` bytes (a listing document's, e.g. provenance).
+    pub fn parse_capped(bytes: &[u8], cap: usize) -> Result<Self, String> {
         let raw: RawEnvelope =
-            json::parse(bytes).map_err(|e| format!("not a DSSE envelope: {e}"))?;
+            json::parse_capped(bytes, cap).map_err(|e| format!("not a DSSE envelope: {e}"))?;
         if raw.signatures.len() > MAX_SIGNATURES {
             return Err(format!(
                 "{} signatures, more than the limit of {MAX_SIGNATURES}",

@@ -58,7 +58,8 @@ pub fn verify(
 ) -> Result<VerifiedProvenance, Vec<Reason>> {
     let invalid = |m: String| vec![Reason::new(Code::ProvenanceInvalid, format!("{FILE}: {m}"))];
     let bytes = bytes.ok_or_else(|| invalid("missing from the bundle".into()))?;
-    let env = Envelope::parse(bytes).map_err(invalid)?;
+    let env =
+        Envelope::parse_capped(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES).map_err(invalid)?;
     if env.payload_type != payload_type::IN_TOTO {
         return Err(invalid(format!(
             "payloadType is {:?}, not {:?}",
