@@ -13,9 +13,10 @@ use support::*;
 
 /// Entries in the bundle: the cap of `bundle::Limits::max_entries`.
 const ENTRIES: usize = 100_000;
-/// Peak RSS allowed for the whole `airlock verify` process (64 MiB beyond a `.tar`'s zero window,
-/// plus the binary itself).
-const MAX_RSS_KIB: u64 = 160 << 10;
+/// Peak RSS allowed for the whole `airlock verify` process (dev profile). Measured: 228 MB before
+/// (JSON trees, doubling buffers, a 38 MB receipt), 137-142 MiB now (heap peak 82 MiB, see
+/// docs/PERFORMANCE.md); the goal of 64 MiB beyond the decompressor window is not met yet.
+const MAX_RSS_KIB: u64 = 150 << 10;
 
 /// `n` small artifacts in 100 directories, in memory (100 000 files on disk take minutes to
 /// create and delete on a loaded machine).

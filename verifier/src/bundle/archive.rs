@@ -628,8 +628,10 @@ impl Walker<'_> {
                 ))?;
             } else {
                 self.metadata_files = self.metadata_files.saturating_add(1);
+                // Exactly its size (at most the cap, checked above): growing by doubling would
+                // hold up to twice a 32 MiB listing file, and copy it on the way.
                 kept = Some(Vec::with_capacity(
-                    usize::try_from(header.size).unwrap_or(0).min(1 << 20),
+                    usize::try_from(header.size).unwrap_or(0),
                 ));
             }
         }

@@ -100,7 +100,12 @@ pub fn pae(payload_type: &[u8], body: &[u8]) -> Vec<u8> {
     let len = airlock_core::pae::encoded_len(payload_type.len(), body.len()).unwrap_or(0);
     let mut buf = vec![0u8; len];
     match airlock_core::pae::encode(&mut buf, payload_type, body) {
-        Ok(out) => out.to_vec(),
+        // In place (no second copy: a provenance payload may be tens of MiB).
+        Ok(out) => {
+            let n = out.len();
+            buf.truncate(n);
+            buf
+        }
         // Unreachable for lengths that fit in memory; an empty PAE can never verify anyway.
         Err(_) => Vec::new(),
     }
