@@ -863,6 +863,7 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         image_sha256,
     } = c;
     let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
+    airlock::receipt::verify_listing(&p, receipt.parent().unwrap_or(Path::new(".")))?;
     if let Some(want) = &image_sha256 {
         p.require_image(want)?;
     }

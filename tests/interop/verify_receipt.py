@@ -6,7 +6,9 @@ Prints the payload's verdict, evidence seq and bundle file on success; exits 1 o
 Written from the DSSE specification, not from Airlock's code: PAE is built here.
 """
 import base64
+import hashlib
 import json
+import os
 import sys
 
 from cryptography.exceptions import InvalidSignature
@@ -31,6 +33,30 @@ def pae(payload_type: bytes, body: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type, len(body), body)
 
 
+def canonical_listing(artifacts):
+    """formats §6.2: one line per artifact, sorted by name (bytewise): "<sha256> <size> <name>\\n"."""
+    rows = sorted(artifacts, key=lambda a: a["name"].encode())
+    return b"".join(b"%s %d %s\n" % (a["sha256"].encode(), a["size"], a["name"].encode()) for a in rows)
+
+
+def check_listing(p, receipt_dir):
+    """The artifact list (inline, or the side file beside the receipt) has the signed count and digest."""
+    if "artifacts_count" not in p:
+        return  # a receipt written before listings existed
+    name = p.get("artifacts_file")
+    if name is None:
+        assert len(p["artifacts"]) == p["artifacts_count"], "inline artifact count"
+        data = canonical_listing(p["artifacts"])
+    else:
+        assert "/" not in name and name not in (".", ".."), "side file name"
+        assert p["artifacts"] == [], "inline artifacts and a side file"
+        data = open(os.path.join(receipt_dir, name), "rb").read()
+        if data.count(b"\n") != p["artifacts_count"]:
+            sys.exit("artifact list side file: wrong count")
+    if hashlib.sha256(data).hexdigest() != p["artifacts_sha256"]:
+        sys.exit("artifact list does not match the receipt's artifacts_sha256")
+
+
 def main():
     env = json.loads(open(sys.argv[1], "rb").read(), object_pairs_hook=no_dupes)
     entry = json.loads(open(sys.argv[2], "rb").read(), object_pairs_hook=no_dupes)
@@ -51,6 +77,7 @@ def main():
     p = json.loads(body, object_pairs_hook=no_dupes)
     assert p["_type"] == "cavra-promotion-receipt"
     assert p["appliance"]["key_id"] == entry["key_id"]
+    check_listing(p, os.path.dirname(os.path.abspath(sys.argv[1])))
     print(json.dumps({"verdict": p["verdict"], "seq": p["evidence"]["seq"],
                       "prev": p["evidence"]["prev"], "file": p["bundle"]["file"]}))
 

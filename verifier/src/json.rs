@@ -1,6 +1,8 @@
 //! Strict JSON. serde_json silently keeps the last of two equal object keys (CVE-2017-12635 is
-//! what that enables), so every document goes through [`parse`], which refuses duplicate keys at
-//! any depth, caps the size, and then hands a `serde_json::Value` to typed deserialisation.
+//! what that enables), so every document goes through [`parse`], which caps the size, refuses
+//! duplicate keys at any depth in a first pass that keeps no values (memory: the keys of the
+//! objects on the current path), and then deserialises the typed document from the bytes (no
+//! `serde_json::Value` tree: a 100 000-artifact list would take several times its size as one).
 //! Numbers are left to the typed layer: a version or threshold is a `u64`, so `1.0`, `-1`, `1e400`
 //! and `2^64` are refused there (serde_json itself refuses lone surrogates and trailing bytes).
 
@@ -11,6 +13,9 @@ use std::fmt;
 
 /// Largest JSON document Airlock parses.
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+/// Largest listing document: `release-evidence.json` and the provenance envelope (and its
+/// payload), which name every artifact (100 000 at most).
+pub const MAX_LISTING_DOCUMENT_BYTES: usize = 32 << 20;
 
 /// Why a document could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,9 +105,82 @@ pub fn parse_value(bytes: &[u8]) -> Result<Value, JsonError> {
     Ok(v)
 }
 
-/// Parses `bytes` strictly into `T`.
+/// Parses `bytes` strictly into `T` (at most [`MAX_DOCUMENT_BYTES`]).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
-    from_value(parse_value(bytes)?)
+    parse_capped(bytes, MAX_DOCUMENT_BYTES)
+}
+
+/// Parses `bytes` (at most `cap` of them) strictly into `T`.
+pub fn parse_capped<T: DeserializeOwned>(bytes: &[u8], cap: usize) -> Result<T, JsonError> {
+    if bytes.len() > cap {
+        return Err(JsonError(format!(
+            "document is {} bytes, more than the {cap}-byte limit",
+            bytes.len()
+        )));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Checked::deserialize(&mut de).map_err(|e| JsonError(e.to_string()))?;
+    de.end().map_err(|e| JsonError(e.to_string()))?;
+    serde_json::from_slice(bytes).map_err(|e| JsonError(e.to_string()))
+}
+
+/// The first pass of [`parse_capped`]: the strict rules, no values kept.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckVisitor)
+    }
+}
+
+struct CheckVisitor;
+
+impl<'de> Visitor<'de> for CheckVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Checked, E> {
+        if v.is_finite() {
+            Ok(Checked)
+        } else {
+            Err(E::custom("number is not finite"))
+        }
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut keys = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.contains(&key) {
+                return Err(de::Error::custom(format!("duplicate object key {key:?}")));
+            }
+            map.next_value::<Checked>()?;
+            keys.insert(key);
+        }
+        Ok(Checked)
+    }
 }
 
 /// Converts an already strictly parsed value into `T`.

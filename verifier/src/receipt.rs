@@ -140,8 +140,14 @@ pub struct ReceiptPayload {
     pub package: Option<String>,
     /// Version, when known.
     pub version: Option<String>,
-    /// Artifacts (name, digest, size).
+    /// Artifacts (name, digest, size), in archive order, when there are at most
+    /// [`MAX_INLINE_ARTIFACTS`]; empty otherwise (the list is then in the side file that
+    /// `listing.artifacts_file` names).
     pub artifacts: Vec<ArtifactRef>,
+    /// The count and digest of the canonical artifact list (see [`ArtifactListing`]); absent in
+    /// receipts written before it existed.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<ArtifactListing>,
     /// Trust root used.
     pub trust_root: DocumentRef,
     /// Revocation list used.
@@ -160,6 +166,127 @@ pub struct ReceiptPayload {
     /// Provenance builder and source, when verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<ProvenanceRef>,
+}
+
+/// Most artifacts listed inside a receipt; a longer list goes to a side file beside it, so that
+/// every receipt stays far below the 1 MiB that receipt readers accept.
+pub const MAX_INLINE_ARTIFACTS: usize = 1000;
+/// Largest artifact list side file read back (100 000 artifacts of names up to 1 KiB fit).
+pub const MAX_LISTING_BYTES: u64 = 128 << 20;
+
+/// The canonical artifact list a receipt binds: its count, the SHA-256 of its bytes, and, when
+/// the list is not inline, the side file in the receipt's directory that holds those bytes.
+///
+/// The canonical bytes: one line per artifact, sorted by name (bytewise),
+/// `<sha256: 64 lowercase hex> <size: decimal> <name>\n` (single spaces; a name never holds a
+/// control character, so the line is unambiguous).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactListing {
+    /// How many artifacts the bundle has.
+    pub artifacts_count: u64,
+    /// SHA-256 (hex) of the canonical list's bytes.
+    pub artifacts_sha256: String,
+    /// The side file (a plain file name in the receipt's directory) when the list is not inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts_file: Option<String>,
+}
+
+/// The canonical artifact list's bytes (see [`ArtifactListing`]).
+pub fn canonical_listing(artifacts: &[ArtifactRef]) -> Vec<u8> {
+    let mut sorted: Vec<&ArtifactRef> = artifacts.iter().collect();
+    sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    let mut out = Vec::with_capacity(artifacts.len().saturating_mul(96));
+    for a in sorted {
+        out.extend_from_slice(format!("{} {} {}\n", a.sha256, a.size, a.name).as_bytes());
+    }
+    out
+}
+
+/// What a receipt says about its artifacts: the inline list (empty when there are more than
+/// [`MAX_INLINE_ARTIFACTS`]), the listing, and the side file's bytes to write when needed.
+pub fn artifact_fields(
+    artifacts: &[ArtifactRef],
+) -> (Vec<ArtifactRef>, ArtifactListing, Option<Vec<u8>>) {
+    let bytes = canonical_listing(artifacts);
+    let listing = ArtifactListing {
+        artifacts_count: artifacts.len() as u64,
+        artifacts_sha256: hex(&sha256(&bytes)),
+        artifacts_file: None,
+    };
+    if artifacts.len() <= MAX_INLINE_ARTIFACTS {
+        (artifacts.to_vec(), listing, None)
+    } else {
+        (Vec::new(), listing, Some(bytes))
+    }
+}
+
+/// The side file names tried for a listing: `<sha256>.artifacts.txt`, then
+/// `<sha256>.<n>.artifacts.txt` for n = 2, 3, … (never overwriting).
+pub fn listing_names(sha256_hex: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(format!("{sha256_hex}.artifacts.txt"))
+        .chain((2u64..).map(move |n| format!("{sha256_hex}.{n}.artifacts.txt")))
+}
+
+/// Writes an artifact list side file to `MEDIA/receipts/` (atomically, never overwriting);
+/// returns its file name.
+pub fn write_listing(
+    storage: &dyn Storage,
+    media: &Path,
+    sha256_hex: &str,
+    bytes: &[u8],
+) -> Result<String, WriteError> {
+    let dir = atomic::ensure_dir(storage, media, RECEIPTS_DIR, MODE_DIR_PUBLIC)?;
+    atomic::write_first_free(storage, &dir, listing_names(sha256_hex), bytes, MODE_PUBLIC)
+}
+
+/// Checks a verified receipt's artifacts against its listing: the inline list's canonical bytes,
+/// or the side file in `receipt_dir`, must have the count and digest the receipt signs. A receipt
+/// without a listing (written before it existed) passes.
+pub fn verify_listing(payload: &ReceiptPayload, receipt_dir: &Path) -> Result<(), String> {
+    let Some(listing) = &payload.listing else {
+        return Ok(());
+    };
+    let bytes = match &listing.artifacts_file {
+        None => {
+            if payload.artifacts.len() as u64 != listing.artifacts_count {
+                return Err(format!(
+                    "the receipt lists {} artifacts but says it has {}",
+                    payload.artifacts.len(),
+                    listing.artifacts_count
+                ));
+            }
+            canonical_listing(&payload.artifacts)
+        }
+        Some(name) => {
+            atomic::check_basename(name)
+                .map_err(|e| format!("artifact list file {name:?}: {e}"))?;
+            if !payload.artifacts.is_empty() {
+                return Err(
+                    "the receipt has both inline artifacts and an artifact list file".into(),
+                );
+            }
+            let path = receipt_dir.join(name);
+            let bytes = crate::media::read_capped(&path, MAX_LISTING_BYTES)
+                .map_err(|e| format!("artifact list file {} {e}", path.display()))?;
+            let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            if lines != listing.artifacts_count {
+                return Err(format!(
+                    "artifact list file {} has {lines} lines, the receipt says {} artifacts",
+                    path.display(),
+                    listing.artifacts_count
+                ));
+            }
+            bytes
+        }
+    };
+    let digest = hex(&sha256(&bytes));
+    if digest != listing.artifacts_sha256 {
+        return Err(format!(
+            "the artifact list's SHA-256 is {digest}, the receipt signs {}: the list was altered",
+            listing.artifacts_sha256
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

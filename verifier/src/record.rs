@@ -178,6 +178,24 @@ impl<'a> Recorder<'a> {
         if self.halted {
             return (None, Some(format!("{rel}: an earlier write failed, so nothing more is written in this run; no receipt was written and the state was not updated")));
         }
+        let (artifacts, mut listing, side_file) = receipt::artifact_fields(&a.artifacts);
+        if let Some(bytes) = side_file {
+            // Before the receipt that names it; a file left without a receipt claims nothing.
+            match receipt::write_listing(
+                self.storage,
+                &self.media,
+                &listing.artifacts_sha256,
+                &bytes,
+            ) {
+                Ok(name) => listing.artifacts_file = Some(name),
+                Err(e) => {
+                    self.halted = true;
+                    return Err(format!(
+                        "{rel}: the artifact list beside the receipt could not be written ({e}); no receipt was written and the state was not updated"
+                    ));
+                }
+            }
+        }
         let payload = ReceiptPayload {
             type_: RECEIPT_TYPE.into(),
             verdict: a.verdict,
@@ -189,7 +207,8 @@ impl<'a> Recorder<'a> {
             },
             package: a.package.clone(),
             version: a.version.clone(),
-            artifacts: a.artifacts.clone(),
+            artifacts,
+            listing: Some(listing),
             trust_root: a.trust_root.clone(),
             revocations: a.revocations.clone(),
             signers: a.signers.clone(),

@@ -3,11 +3,14 @@
 //!
 //! ```text
 //! bench-verify bench [DIR] [SIZE_MIB]   build a SIZE_MIB (default 1024) bundle in DIR (default
-//!                                       ./bench-bundle, reused if present), as .tar and .tar.gz
-//!                                       (gzip -6), then time scan, openssl sha256, sha256sum,
-//!                                       gzip -dc | sha256sum on each
+//!                                       ./bench-bundle, reused if present), as .tar, .tar.gz
+//!                                       (gzip -6), .tar.zst (zstd -3) and .tar.xz (xz -6), and a
+//!                                       release of 5,000 files of 16 KiB; time the scans against
+//!                                       openssl sha256, gzip/zstd/xz -dc | sha256sum, inflate
+//!                                       alone, and tar -xzf + sha256sum -c; print every ratio
 //! bench-verify scan FILE [MAX_TOTAL]    scan FILE once; print files, reason codes, the bundle
 //!                                       digest, the time taken and this process's peak RSS
+//! bench-verify inflate FILE             gunzip FILE to nowhere with the scan's own gzip library
 //! ```
 //!
 //! Run the benchmark with a release build:
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("scan") => scan_once(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("inflate") => inflate_once(&args[1..]),
         _ => Err(
             "usage: bench-verify bench [DIR] [SIZE_MIB] | bench-verify scan FILE [MAX_TOTAL]"
                 .into(),
@@ -80,6 +84,17 @@ fn scan_once(args: &[String]) -> Res<()> {
     for r in &scan.reasons {
         eprintln!("{r}");
     }
+    Ok(())
+}
+
+/// Inflate alone, with the library and build the scan uses (flate2 on zlib-rs).
+fn inflate_once(args: &[String]) -> Res<()> {
+    let path = args.first().ok_or("inflate needs a FILE")?;
+    let f =
+        std::io::BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| e.to_string())?);
+    let mut d = flate2::bufread::GzDecoder::new(f);
+    let n = std::io::copy(&mut d, &mut std::io::sink()).map_err(|e| e.to_string())?;
+    println!("inflated={n}");
     Ok(())
 }
 
@@ -161,12 +176,91 @@ fn write_file(path: &Path, size: u64, content: Content, seed: u64) -> Res<()> {
     out.flush().map_err(|e| e.to_string())
 }
 
-fn build(dir: &Path, size_mib: u64) -> Res<(PathBuf, PathBuf)> {
-    let tar = dir.join("bundle.tar");
-    let tgz = dir.join("bundle.tar.gz");
-    if tar.exists() && tgz.exists() {
-        eprintln!("reusing {} and {}", tar.display(), tgz.display());
-        return Ok((tar, tgz));
+/// The bundle in its four forms.
+struct Forms {
+    tar: PathBuf,
+    tgz: PathBuf,
+    zst: PathBuf,
+    xz: PathBuf,
+}
+
+/// `checksums.txt` for every file under `content`, as an operator would check it.
+fn write_checksums(content: &Path) -> Res<()> {
+    run_ok(Command::new("sh").current_dir(content).args([
+        "-c",
+        "find . -type f ! -name checksums.txt -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum > checksums.txt",
+    ]))
+}
+
+/// Packs `content` into `dir/<stem>.tar` and compresses it as asked.
+fn pack(content: &Path, dir: &Path, stem: &str, all_forms: bool) -> Res<Forms> {
+    let f = Forms {
+        tar: dir.join(format!("{stem}.tar")),
+        tgz: dir.join(format!("{stem}.tar.gz")),
+        zst: dir.join(format!("{stem}.tar.zst")),
+        xz: dir.join(format!("{stem}.tar.xz")),
+    };
+    write_checksums(content)?;
+    eprintln!("packing {} ...", f.tar.display());
+    run_ok(
+        Command::new("tar")
+            .arg("-C")
+            .arg(content)
+            .arg("-cf")
+            .arg(&f.tar)
+            .arg("."),
+    )?;
+    let mut compressors = vec![("gzip -6 -c", &f.tgz)];
+    if all_forms {
+        compressors.push(("zstd -q -3 -c", &f.zst));
+        compressors.push(("xz -T2 -6 -c", &f.xz));
+    }
+    for (cmd, out) in compressors {
+        eprintln!("compressing with {cmd} ...");
+        run_ok(Command::new("sh").args([
+            "-c",
+            &format!("{cmd} '{}' > '{}'", f.tar.display(), out.display()),
+        ]))?;
+    }
+    Ok(f)
+}
+
+/// A release of 5,000 files of 16 KiB (text-like), as .tar and .tar.gz.
+fn build_small(dir: &Path) -> Res<Forms> {
+    let forms = Forms {
+        tar: dir.join("small.tar"),
+        tgz: dir.join("small.tar.gz"),
+        zst: dir.join("small.tar.zst"),
+        xz: dir.join("small.tar.xz"),
+    };
+    if forms.tgz.exists() {
+        return Ok(forms);
+    }
+    let content = dir.join("small-content");
+    fs::create_dir_all(&content).map_err(|e| e.to_string())?;
+    for i in 0..5000u64 {
+        write_file(
+            &content.join(format!("f{i:04}.txt")),
+            16 * 1024,
+            Content::Text,
+            0x5a11 + i,
+        )?;
+    }
+    let f = pack(&content, dir, "small", false)?;
+    fs::remove_dir_all(&content).map_err(|e| e.to_string())?;
+    Ok(f)
+}
+
+fn build(dir: &Path, size_mib: u64) -> Res<Forms> {
+    let forms = Forms {
+        tar: dir.join("bundle.tar"),
+        tgz: dir.join("bundle.tar.gz"),
+        zst: dir.join("bundle.tar.zst"),
+        xz: dir.join("bundle.tar.xz"),
+    };
+    if forms.tar.exists() && forms.tgz.exists() && forms.zst.exists() && forms.xz.exists() {
+        eprintln!("reusing {}.*", forms.tar.display());
+        return Ok(forms);
     }
     let content = dir.join("content");
     fs::create_dir_all(content.join("bin")).map_err(|e| e.to_string())?;
@@ -220,28 +314,9 @@ fn build(dir: &Path, size_mib: u64) -> Res<(PathBuf, PathBuf)> {
             seed,
         )?;
     }
-    eprintln!("packing {} ...", tar.display());
-    run_ok(
-        Command::new("tar")
-            .arg("-C")
-            .arg(&content)
-            .arg("-cf")
-            .arg(&tar)
-            .arg("."),
-    )?;
-    eprintln!("compressing with gzip -6 ...");
-    let out = File::create(&tgz).map_err(|e| e.to_string())?;
-    let status = Command::new("gzip")
-        .args(["-6", "-c"])
-        .arg(&tar)
-        .stdout(out)
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("gzip failed".into());
-    }
+    let f = pack(&content, dir, "bundle", true)?;
     fs::remove_dir_all(&content).map_err(|e| e.to_string())?;
-    Ok((tar, tgz))
+    Ok(f)
 }
 
 fn run_ok(cmd: &mut Command) -> Res<()> {
@@ -322,80 +397,127 @@ fn bench(args: &[String]) -> Res<()> {
         .transpose()?
         .unwrap_or(1024);
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (tar, tgz) = build(&dir, size_mib)?;
-    let tar_len = fs::metadata(&tar).map_err(|e| e.to_string())?.len();
-    let tgz_len = fs::metadata(&tgz).map_err(|e| e.to_string())?.len();
+    let big = build(&dir, size_mib)?;
+    let small = build_small(&dir)?;
+    let len = |p: &Path| fs::metadata(p).map(|m| m.len()).map_err(|e| e.to_string());
+    let tar_len = len(&big.tar)?;
     // Warm the page cache so that every contender reads from memory.
-    timed(&format!(
-        "cat '{}' '{}' > /dev/null",
-        tar.display(),
-        tgz.display()
-    ))?;
+    for p in [
+        &big.tar, &big.tgz, &big.zst, &big.xz, &small.tar, &small.tgz,
+    ] {
+        timed(&format!("cat '{}' > /dev/null", p.display()))?;
+    }
     let n = 3;
     let q = |p: &Path| format!("'{}'", p.display());
-    let mb = |bytes: u64, secs: f64| bytes as f64 / 1e6 / secs;
-    let scan_tar = time_scan(&tar, n)?;
-    let scan_tgz = time_scan(&tgz, n)?;
-    let openssl_tar = best_of(&format!("openssl sha256 {}", q(&tar)), n)?;
-    let sha256sum_tar = best_of(&format!("sha256sum {}", q(&tar)), n)?;
-    let gzip_pipe = best_of(&format!("gzip -dc {} | sha256sum", q(&tgz)), n)?;
-    let openssl_tgz = best_of(&format!("openssl sha256 {}", q(&tgz)), n)?;
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let scratch = dir.join("extract");
+    // What an operator does without Airlock: extract into a fresh directory, check the sums.
+    let by_hand = |tgz: &Path| {
+        format!(
+            "rm -rf {x} && mkdir {x} && tar -xzf {t} -C {x} && cd {x} && sha256sum -c --quiet checksums.txt",
+            x = q(&scratch),
+            t = q(tgz)
+        )
+    };
+    let scan_tar = time_scan(&big.tar, n)?;
+    let scan_tgz = time_scan(&big.tgz, n)?;
+    let scan_zst = time_scan(&big.zst, n)?;
+    let scan_xz = time_scan(&big.xz, n)?;
+    let scan_small = time_scan(&small.tgz, n)?;
+    let openssl_tar = best_of(&format!("openssl sha256 {}", q(&big.tar)), n)?;
+    let sha256sum_tar = best_of(&format!("sha256sum {}", q(&big.tar)), n)?;
+    let gzip_pipe = best_of(&format!("gzip -dc {} | sha256sum", q(&big.tgz)), n)?;
+    let inflate = best_of(&format!("'{}' inflate {}", me.display(), q(&big.tgz)), n)?;
+    let zstd_pipe = best_of(&format!("zstd -dc {} | sha256sum", q(&big.zst)), n)?;
+    let xz_pipe = best_of(&format!("xz -dc {} | sha256sum", q(&big.xz)), 1)?;
+    let hand_big = best_of(&by_hand(&big.tgz), 1)?;
+    let hand_small = best_of(&by_hand(&small.tgz), 1)?;
+    let _ = fs::remove_dir_all(&scratch);
     let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "bundle: {size_mib} MiB of content; .tar {tar_len} bytes, .tar.gz {tgz_len} bytes (ratio {:.2}); {} cores; load average {}",
-        tgz_len as f64 / tar_len as f64,
+        "bundle: {size_mib} MiB of content; .tar {tar_len} B, .tar.gz {} B, .tar.zst {} B, .tar.xz {} B; small release: 5000 x 16 KiB, .tar.gz {} B; {} cores; load average {}",
+        len(&big.tgz)?,
+        len(&big.zst)?,
+        len(&big.xz)?,
+        len(&small.tgz)?,
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
-    println!("best of {n} warm-cache runs; MB/s = uncompressed tar bytes per wall-clock second; CPU = user + system seconds of all processes");
-    println!("| what | wall s | MB/s | vs baseline (wall) | CPU s | peak RSS |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    let row = |what: &str, (wall, cpu): (f64, f64), base: f64, rss: Option<u64>| {
+    println!("best of {n} warm-cache runs (1 for xz and the by-hand rows); wall seconds; CPU = user + system of all processes; ratio = the other's wall time / Airlock's (> 1: Airlock is faster)");
+    println!("| Airlock | wall s | CPU s | peak RSS | against | wall s | ratio | target |");
+    println!("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |");
+    let row = |what: &str, a: (f64, f64, u64), other: &str, o: (f64, f64, String), target: &str| {
         println!(
-            "| {what} | {wall:.3} | {:.0} | {:.2}x | {cpu:.2} | {} |",
-            mb(tar_len, wall),
-            base / wall,
-            rss.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
-                .unwrap_or_else(|| "-".into())
+            "| {what} | {:.3} | {:.2} | {:.1} MiB | {other} | {:.3} | {:.2}x | {target} |",
+            a.0,
+            a.1,
+            a.2 as f64 / 1024.0,
+            o.0,
+            o.0 / a.0
         );
     };
-    let base = openssl_tar.0;
     row(
-        "`openssl sha256 bundle.tar` (baseline for .tar)",
-        (openssl_tar.0, openssl_tar.1),
-        base,
-        None,
+        "scan .tar",
+        scan_tar,
+        "`openssl sha256 .tar`",
+        openssl_tar,
+        ">= 1.0x",
     );
     row(
-        "`sha256sum bundle.tar`",
-        (sha256sum_tar.0, sha256sum_tar.1),
-        base,
-        None,
+        "scan .tar",
+        scan_tar,
+        "`sha256sum .tar`",
+        sha256sum_tar,
+        "-",
     );
     row(
-        "airlock scan bundle.tar",
-        (scan_tar.0, scan_tar.1),
-        base,
-        Some(scan_tar.2),
-    );
-    let base = gzip_pipe.0;
-    row(
-        "`gzip -dc bundle.tar.gz \\| sha256sum` (baseline for .tar.gz)",
-        (gzip_pipe.0, gzip_pipe.1),
-        base,
-        None,
+        "scan .tar.gz",
+        scan_tgz,
+        "`gzip -dc \\| sha256sum`",
+        gzip_pipe,
+        ">= 3.0x",
     );
     row(
-        "`openssl sha256 bundle.tar.gz` (compressed bytes only)",
-        (openssl_tgz.0, openssl_tgz.1),
-        base,
-        None,
+        "scan .tar.gz",
+        scan_tgz,
+        "inflate alone (flate2/zlib-rs, the floor)",
+        inflate,
+        "-> 1.0x",
     );
     row(
-        "airlock scan bundle.tar.gz",
-        (scan_tgz.0, scan_tgz.1),
-        base,
-        Some(scan_tgz.2),
+        "scan .tar.zst",
+        scan_zst,
+        "scan .tar",
+        (scan_tar.0, scan_tar.1, String::new()),
+        ">= 0.8x",
+    );
+    row(
+        "scan .tar.zst",
+        scan_zst,
+        "`zstd -dc \\| sha256sum`",
+        zstd_pipe,
+        "-",
+    );
+    row(
+        "scan .tar.xz",
+        scan_xz,
+        "`xz -dc \\| sha256sum`",
+        xz_pipe,
+        "> 1.0x",
+    );
+    row(
+        "scan .tar.gz",
+        scan_tgz,
+        "`tar -xzf` + `sha256sum -c`",
+        hand_big,
+        ">= 5x",
+    );
+    row(
+        "scan small .tar.gz (5000 x 16 KiB)",
+        scan_small,
+        "`tar -xzf` + `sha256sum -c`",
+        hand_small,
+        ">= 5x",
     );
     Ok(())
 }

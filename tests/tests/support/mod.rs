@@ -266,13 +266,35 @@ impl Kit {
             format!("# {} {}\n", spec.package, spec.version),
         )
         .unwrap();
+        let artifacts = pack::collect_artifacts(&dist)
+            .unwrap()
+            .into_iter()
+            .map(|a| {
+                let source = Source::File(a.path.clone());
+                (a, source)
+            })
+            .collect();
+        self.build_from(file_name, spec, &dist, artifacts, &format!("{n}"))
+    }
+
+    /// Builds a bundle of `artifacts` (each with where its bytes come from) plus the metadata
+    /// into `work/`.
+    pub fn build_from(
+        &self,
+        file_name: &str,
+        spec: &Spec,
+        dist: &Path,
+        artifacts: Vec<(pack::Artifact, Source)>,
+        tag: &str,
+    ) -> PathBuf {
+        let n = tag;
         let signers: Vec<PrivateKey> = if spec.signers.is_empty() {
             vec![copy(&self.keys.release)]
         } else {
             spec.signers.iter().map(copy).collect()
         };
         let opts = PackOptions {
-            dist: dist.clone(),
+            dist: dist.to_path_buf(),
             out: self.work.join(format!("out-{n}-{file_name}")),
             package: spec.package.clone(),
             version: spec.version.clone(),
@@ -294,7 +316,8 @@ impl Kit {
             anchor: None,
             sigstore: Default::default(),
         };
-        let artifacts = pack::collect_artifacts(&dist).unwrap();
+        let (artifacts, sources): (Vec<pack::Artifact>, Vec<Source>) =
+            artifacts.into_iter().unzip();
         let meta = pack::metadata(&opts, &artifacts).unwrap();
         let mut entries: Vec<Entry> = meta
             .into_iter()
@@ -303,9 +326,9 @@ impl Kit {
                 source: Source::Bytes(b),
             })
             .collect();
-        entries.extend(artifacts.iter().map(|a| Entry {
+        entries.extend(artifacts.iter().zip(sources).map(|(a, source)| Entry {
             name: a.name.clone(),
-            source: Source::File(a.path.clone()),
+            source,
         }));
         let compression = Compression::for_path(Path::new(file_name)).unwrap();
         archive::write(&opts.out, entries, 1_775_001_600, compression).unwrap();

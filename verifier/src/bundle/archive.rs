@@ -18,7 +18,7 @@
 
 use super::entry::{self, canonical, parse_pax, Kind, Names, Pax, Shown};
 use super::stream::{Pull, Upstream};
-use super::{is_metadata, FileEntry, Limits, Progress, Scan};
+use super::{is_listing, is_metadata, FileEntry, Limits, Progress, Scan};
 use crate::reason::{Code, Reason};
 use airlock_core::digest::Sha256;
 use std::time::{Duration, Instant};
@@ -608,12 +608,17 @@ impl Walker<'_> {
         // A regular file: hash it as it streams; keep it if it is a metadata file.
         let mut kept = None;
         if is_metadata(&name) {
-            if header.size > self.limits.max_metadata_bytes {
+            let cap = if is_listing(&name) {
+                self.limits.max_listing_bytes
+            } else {
+                self.limits.max_metadata_bytes
+            };
+            if header.size > cap {
                 problems.push(Reason::new(
                     Code::BundleLimitExceeded,
                     format!(
-                        "The metadata file {shown} is {} bytes; the limit is {} bytes.",
-                        header.size, self.limits.max_metadata_bytes
+                        "The metadata file {shown} is {} bytes; the limit is {cap} bytes.",
+                        header.size
                     ),
                 ))?;
             } else if self.metadata_files >= self.limits.max_metadata_files {
@@ -640,8 +645,10 @@ impl Walker<'_> {
                     self.trust_bytes = self.trust_bytes.saturating_add(header.size);
                 }
                 self.metadata_files = self.metadata_files.saturating_add(1);
+                // Exactly its size (at most the cap, checked above): growing by doubling would
+                // hold up to twice a 32 MiB listing file, and copy it on the way.
                 kept = Some(Vec::with_capacity(
-                    usize::try_from(header.size).unwrap_or(0).min(1 << 20),
+                    usize::try_from(header.size).unwrap_or(0),
                 ));
             }
         }

@@ -35,8 +35,12 @@ pub struct Limits {
     pub max_name_bytes: u64,
     /// Largest PAX extended header or GNU long-name entry, in bytes.
     pub max_header_bytes: u64,
-    /// Largest metadata file kept in memory (checksums, signatures, JSON documents).
+    /// Largest metadata file kept in memory (signatures, trust roots, revocations, signing
+    /// operations), except the listing files.
     pub max_metadata_bytes: u64,
+    /// Largest listing file kept in memory: `checksums.txt`, `release-evidence.json` and the
+    /// provenance, which name every artifact (see [`is_listing`]).
+    pub max_listing_bytes: u64,
     /// Most metadata files kept in memory.
     pub max_metadata_files: usize,
     /// Most bytes of archive content produced (after decompression): the decompression-bomb cap.
@@ -52,6 +56,7 @@ impl Default for Limits {
             max_name_bytes: 16 << 20,
             max_header_bytes: 1 << 20,
             max_metadata_bytes: 1 << 20,
+            max_listing_bytes: 32 << 20,
             max_metadata_files: 1024,
             max_total_bytes: 1 << 40,
             deadline: None,
@@ -150,6 +155,15 @@ pub fn is_metadata(name: &str) -> bool {
             .strip_prefix("trust-root/")
             .and_then(|n| n.strip_suffix(".json"))
             .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a metadata file names every artifact (and so may be as large as
+/// [`Limits::max_listing_bytes`]).
+pub fn is_listing(name: &str) -> bool {
+    matches!(
+        name,
+        "checksums.txt" | "release-evidence.json" | "cavra-runtime.provenance.intoto.json"
+    )
 }
 
 /// Reads the bundle at `path` once.

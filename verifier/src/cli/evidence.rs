@@ -65,13 +65,20 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
             .collect();
         names.sort();
         for p in names {
-            let Ok(rb) = read_capped(&p, MAX_TRUST_FILE) else {
-                continue;
+            // A receipt that cannot be read is a problem, never skipped (issue 11 #4).
+            let rb = match read_capped(&p, MAX_TRUST_FILE) {
+                Ok(rb) => rb,
+                Err(e) => {
+                    problems.push(format!("{}: the receipt {e}", p.display()));
+                    continue;
+                }
             };
             receipts_found.insert(hex(&sha256(&rb)));
             match receipt::verify_receipt(&rb, &key_bytes) {
                 Ok(payload) => {
-                    if let Err(e) = evidence::check_against_receipt(&report, &payload, &rb) {
+                    let checked = evidence::check_against_receipt(&report, &payload, &rb)
+                        .and_then(|()| receipt::verify_listing(&payload, dir));
+                    if let Err(e) = checked {
                         problems.push(format!("{}: {e}", p.display()));
                     }
                     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -146,10 +153,13 @@ pub fn verify_receipt(
     let key_bytes =
         read_capped(key_path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", key_path.display()))?;
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
-    let checked = receipt::verify_receipt(&bytes, &key_bytes).and_then(|p| match image_sha256 {
-        Some(want) => p.require_image(want).map(|()| p),
-        None => Ok(p),
-    });
+    let receipt_dir = path.parent().unwrap_or(Path::new("."));
+    let checked = receipt::verify_receipt(&bytes, &key_bytes)
+        .and_then(|p| receipt::verify_listing(&p, receipt_dir).map(|()| p))
+        .and_then(|p| match image_sha256 {
+            Some(want) => p.require_image(want).map(|()| p),
+            None => Ok(p),
+        });
     match checked {
         Ok(payload) => {
             crate::outln!(

@@ -58,10 +58,15 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Parses an envelope.
+    /// Parses an envelope (at most `json::MAX_DOCUMENT_BYTES`).
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        Self::parse_capped(bytes, json::MAX_DOCUMENT_BYTES)
+    }
+
+    /// Parses an envelope of at most `cap` bytes (a listing document's, e.g. provenance).
+    pub fn parse_capped(bytes: &[u8], cap: usize) -> Result<Self, String> {
         let raw: RawEnvelope =
-            json::parse(bytes).map_err(|e| format!("not a DSSE envelope: {e}"))?;
+            json::parse_capped(bytes, cap).map_err(|e| format!("not a DSSE envelope: {e}"))?;
         if raw.signatures.len() > MAX_SIGNATURES {
             return Err(format!(
                 "{} signatures, more than the limit of {MAX_SIGNATURES}",
@@ -95,7 +100,12 @@ pub fn pae(payload_type: &[u8], body: &[u8]) -> Vec<u8> {
     let len = airlock_core::pae::encoded_len(payload_type.len(), body.len()).unwrap_or(0);
     let mut buf = vec![0u8; len];
     match airlock_core::pae::encode(&mut buf, payload_type, body) {
-        Ok(out) => out.to_vec(),
+        // In place (no second copy: a provenance payload may be tens of MiB).
+        Ok(out) => {
+            let n = out.len();
+            buf.truncate(n);
+            buf
+        }
         // Unreachable for lengths that fit in memory; an empty PAE can never verify anyway.
         Err(_) => Vec::new(),
     }

@@ -69,7 +69,8 @@ pub const EVIDENCE_TYPE: &str = "cavra-release-evidence";
 impl ReleaseEvidence {
     /// Parses and checks the document's own shape.
     pub fn parse(bytes: &[u8]) -> Result<(Self, ReleaseVersion), String> {
-        let e: ReleaseEvidence = json::parse(bytes).map_err(|e| e.to_string())?;
+        let e: ReleaseEvidence = json::parse_capped(bytes, json::MAX_LISTING_DOCUMENT_BYTES)
+            .map_err(|e| e.to_string())?;
         if e.type_ != EVIDENCE_TYPE {
             return Err(format!("_type is {:?}, not {EVIDENCE_TYPE:?}", e.type_));
         }

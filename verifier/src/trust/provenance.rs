@@ -82,7 +82,8 @@ pub fn verify_files(
     let mut count = RoleCount::default();
     let mut signed: Option<(Vec<u8>, &str)> = None;
     if let Some(bytes) = intoto {
-        let env = Envelope::parse(bytes).map_err(|m| invalid_in(FILE, m))?;
+        let env = Envelope::parse_capped(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES)
+            .map_err(|m| invalid_in(FILE, m))?;
         if env.payload_type != payload_type::IN_TOTO {
             return Err(invalid_in(
                 FILE,
