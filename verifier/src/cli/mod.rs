@@ -69,6 +69,10 @@ enum Command {
         /// Only write the demo media and anchor into DIR; verify nothing.
         #[arg(long, value_name = "DIR")]
         prepare: Option<PathBuf>,
+        /// The release-governance demo instead: a governed release promoted, one run by the
+        /// wrong workflow rejected.
+        #[arg(long, conflicts_with = "prepare")]
+        governance: bool,
     },
     /// List the rejection reason codes and what they mean.
     Codes,
@@ -195,7 +199,10 @@ pub fn main() -> ExitCode {
         Command::Receipt {
             command: ReceiptCommand::Verify { receipt, key },
         } => finish(evidence::verify_receipt(&receipt, &key)),
-        Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
+        Command::Demo {
+            governance: true, ..
+        } => finish(demo::run_governed()),
+        Command::Demo { prepare, .. } => finish(demo::run(prepare.as_deref())),
         Command::Codes => {
             for c in crate::reason::Code::ALL {
                 println!("{:<36} {}", c.as_str(), c.describe());
