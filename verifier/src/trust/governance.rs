@@ -226,9 +226,10 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
                 last_time = last_time.max(Some(t));
                 match &record.key_id {
                     None => reasons.push(invalid(n, "key_id is missing or not a string".into())),
-                    // A record from the future is already invalid; its key is not judged there.
-                    Some(_) if t > now => {}
                     Some(k) => match keys.secret("governance-evidence", k, t) {
+                        // A record from the future is already invalid: its key is not judged
+                        // there (its HMAC still is, when the key would be trusted).
+                        Err(_) if t > now => {}
                         Err(m) => reasons.push(Reason::new(
                             Code::GovernanceKeyUntrusted,
                             format!("release-governance-evidence.jsonl line {n}: {m}"),
