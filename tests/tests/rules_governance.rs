@@ -832,6 +832,26 @@ fn the_vault_secret_must_match_the_pin() {
         now: now(),
     });
     expect_codes("vault mismatch", &a, &[Code::GovernanceKeyUntrusted]);
+    // Redacted OIDC claims vouched for by that record: the key failure is the one reason.
+    let b2 = g.bundle_with_files(&oidc_files(&es256(&token_claims()), false));
+    let mut v = vault();
+    v.insert(id(EVIDENCE_ID), secret("a-different-secret"));
+    let a = policy::assess(&policy::Inputs {
+        scan: &b2.scan(),
+        anchor: &g.anchor,
+        media_roots: &[],
+        media_revocations: &[],
+        memory: &Memory {
+            vault: v,
+            ..Memory::default()
+        },
+        now: now(),
+    });
+    expect_codes(
+        "vault mismatch, redacted",
+        &a,
+        &[Code::GovernanceKeyUntrusted],
+    );
     let a = policy::assess(&policy::Inputs {
         scan: &b.scan(),
         anchor: &g.anchor,

@@ -697,13 +697,11 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                     ..
                 }
             ) {
+                // The record's own key and HMAC are judged with the log (§8.5): an untrusted
+                // key there is governance-key-untrusted, which rejects already.
                 if !names_it {
                     reasons.push(id_invalid(
                         "the redacted claims are not the ones the evidence log's runner-authenticated record carries (same token_sha256 and claims)".into(),
-                    ));
-                } else if !ra.is_some_and(|(_, verified)| *verified) {
-                    reasons.push(id_invalid(
-                        "the runner-authenticated record that vouches for the redacted claims is not signed by a trusted evidence key".into(),
                     ));
                 }
             } else if log.is_some() && !names_it {
