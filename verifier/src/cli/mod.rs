@@ -99,7 +99,8 @@ enum EvidenceCommand {
         /// Judge governance keys by this trust root (roles, windows, secret_sha256).
         #[arg(long, value_name = "FILE")]
         trust_root: Option<PathBuf>,
-        /// Where to write the governance report (default: beside the log, if none is there).
+        /// Where to write the governance report (default: beside the log, under the first free
+        /// name; a published report already there is compared, not replaced).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
