@@ -113,9 +113,8 @@ pub struct LogCheck {
     pub head: String,
     /// Every record's `key_id`, sorted, distinct.
     pub key_ids: Vec<String>,
-    /// The records that parsed, in order, each with whether its key was trusted and its HMAC
-    /// verified.
-    pub parsed: Vec<(LogRecord, bool)>,
+    /// The records that parsed, in order.
+    pub parsed: Vec<LogRecord>,
 }
 
 impl LogCheck {
@@ -210,7 +209,6 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
                 format!("carries a bearer-token member ({path}); tokens never enter the log"),
             ));
         }
-        let mut verified = false;
         match record.time {
             None => reasons.push(invalid(n, "time is missing or not an RFC 3339 time".into())),
             Some(t) => {
@@ -235,9 +233,7 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
                             format!("release-governance-evidence.jsonl line {n}: {m}"),
                         )),
                         Ok(secret) => {
-                            if hmac_verifies(secret, &record.signed, &record.sig) {
-                                verified = true;
-                            } else {
+                            if !hmac_verifies(secret, &record.signed, &record.sig) {
                                 out.signatures_valid = false;
                                 reasons.push(invalid(
                                     n,
@@ -252,7 +248,7 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
         if let Some(k) = &record.key_id {
             key_ids.insert(k.clone());
         }
-        out.parsed.push((record, verified));
+        out.parsed.push(record);
     }
     if reasons.len() > MAX_LOG_REASONS {
         let more = reasons.len() - MAX_LOG_REASONS;
@@ -545,7 +541,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
         out.receipt.records = Some(log.records);
         out.receipt.head = Some(log.head.clone());
         out.receipt.evidence_key_ids = Some(log.key_ids.clone());
-        for (i, (r, _)) in log.parsed.iter().enumerate() {
+        for (i, r) in log.parsed.iter().enumerate() {
             if let Some(e) = r
                 .event
                 .as_deref()
@@ -570,7 +566,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                 "release-governance-evidence.jsonl: the events runtime-package-verified, runner-authenticated and release-governance-checked do not each occur exactly once, in that order",
             ));
         }
-        for (r, _) in &log.parsed {
+        for r in &log.parsed {
             let want: &[&str] = match r.event.as_deref() {
                 Some("runtime-package-verified") => &["package", "version", "sha256"],
                 Some("runner-authenticated") => &["mode"],
@@ -606,7 +602,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
             }
         }
     }
-    let record = |event: &str| -> Option<&(LogRecord, bool)> {
+    let record = |event: &str| -> Option<&LogRecord> {
         let log = log.as_ref()?;
         match events.get(event).map(Vec::as_slice) {
             Some([one]) => log.parsed.get(*one),
@@ -676,7 +672,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                 reasons.push(id_invalid(e));
             }
             // The runner-authenticated record names this identity.
-            let names_it = ra.is_some_and(|(r, _)| {
+            let names_it = ra.is_some_and(|r| {
                 let f = &r.fields;
                 let same_claims = f.get("claims").and_then(Value::as_object) == Some(cl);
                 let same_token = match c {
@@ -780,7 +776,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                         )));
                     }
                 }
-                if let Some((r, _)) = record("release-governance-checked") {
+                if let Some(r) = record("release-governance-checked") {
                     let f = |n: &str| r.fields.get(n).and_then(Value::as_str).unwrap_or_default();
                     let rel_ok = input.release.is_none_or(|rel| {
                         (f("package"), f("version"), f("commit"))
