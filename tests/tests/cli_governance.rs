@@ -356,3 +356,23 @@ fn debug_renderings_hide_secrets() {
     let bytes: Vec<String> = EVIDENCE_SECRET.bytes().map(|b| b.to_string()).collect();
     assert!(!format!("{m:?}").contains(&bytes[..4].join(", ")));
 }
+
+#[test]
+fn governance_demo_promotes_the_pinned_workflow_and_rejects_another() {
+    let o = run(
+        &bin("airlock", "airlock"),
+        &["demo".as_ref(), "--governance".as_ref()],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("PROMOTE  inbox/cavra-go-runtime-v0.1.0-release.tar.gz"),
+        "{t}"
+    );
+    assert!(t.contains("runner: issuer cavra-runner-demo"), "{t}");
+    assert!(
+        t.contains("REJECT   inbox/cavra-go-runtime-v0.1.1-nightly.tar.gz"),
+        "{t}"
+    );
+    assert!(t.contains("runner-identity-mismatch"), "{t}");
+}

@@ -221,3 +221,205 @@ fn our_report_agrees_with_python() {
         }
     }
 }
+
+/// A workspace binary, rebuilt once when cargo is known.
+fn bin(package: &str, name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let target_dir = profile_dir.parent().unwrap().to_path_buf();
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let mut c = Command::new(cargo);
+        c.args(["build", "--quiet", "-p", package, "--bin", name])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            c.arg("--release");
+        }
+        assert!(c.status().unwrap().success(), "cargo build -p {package}");
+    }
+    profile_dir.join(name)
+}
+
+/// The connected side end to end with a PyJWT token: `root create --oidc` pins the Python JWKS,
+/// `governance --jwt-file` writes the daemon files, `pack` carries them, and the appliance
+/// promotes and names the runner.
+#[test]
+fn connected_side_with_a_python_token() {
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let made = python(&["make".as_ref(), d.join("py").as_os_str()]);
+    let tool = bin("airlock-bundle", "airlock-bundle");
+    let airlock = bin("airlock", "airlock");
+    let sh = |cmd: &Path, args: &[String], env: &[(&str, String)]| {
+        let o = Command::new(cmd)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let t = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), t)
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    for k in ["root-a", "root-b", "rel", "ci"] {
+        let (c, t) = sh(
+            &tool,
+            &s(&["keygen", "--key-id", k, "--out-dir", "keys"]),
+            &[],
+        );
+        assert_eq!(c, Some(0), "{t}");
+    }
+    let nb = Timestamp::now().plus_seconds(-86_400).to_string();
+    let (c, t) = sh(
+        &tool,
+        &s(&[
+            "hmac-keygen",
+            "--key-id",
+            EVIDENCE_ID,
+            "--out-dir",
+            "keys",
+            "--not-before",
+            &nb,
+        ]),
+        &[],
+    );
+    assert_eq!(c, Some(0), "{t}");
+    std::fs::write(d.join("jwks.json"), made["jwks"].to_string()).unwrap();
+    let (c, t) = sh(
+        &tool,
+        &s(&[
+            "root", "create", "--out", "root.json",
+            "--key", "keys/root-a.pub.json", "--key", "keys/root-b.pub.json",
+            "--key", "keys/rel.pub.json", "--key", "keys/ci.pub.json",
+            "--key", &format!("keys/{EVIDENCE_ID}.pub.json"),
+            "--role", "root=root-a,root-b:2", "--role", "release=rel", "--role", "provenance=ci",
+            "--role", "revocation=root-a", "--role", &format!("governance-evidence={EVIDENCE_ID}"),
+            "--builder", "https://github.com/actions/runner/github-hosted https://github.com/cavra/cavra refs/tags/v*",
+            "--oidc", "https://token.actions.githubusercontent.com,cavra-release-governance,jwks.json",
+            "--pin-claim", "repository=cavra/cavra",
+            "--pin-claim", "workflow_ref=cavra/cavra/.github/workflows/release.yml@refs/tags/v*",
+            "--issued-at", &nb, "--sign", "keys/root-a.key", "--sign", "keys/root-b.key",
+        ]),
+        &[],
+    );
+    assert_eq!(c, Some(0), "{t}");
+    std::fs::create_dir_all(d.join("dist/bin")).unwrap();
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    std::fs::write(d.join("dist/bin/cavra"), b"cavra runtime\n").unwrap();
+    let token = Path::new(made["cases"]["rs256"]["dir"].as_str().unwrap()).join(gf::JWT_FILE);
+    let env = [
+        (
+            "CAVRA_DAEMON_EVIDENCE_HMAC_KEY",
+            std::fs::read_to_string(d.join(format!("keys/{EVIDENCE_ID}.hmac-secret"))).unwrap(),
+        ),
+        ("CAVRA_DAEMON_EVIDENCE_KEY_ID", EVIDENCE_ID.to_string()),
+    ];
+    let (c, t) = sh(
+        &tool,
+        &s(&[
+            "governance",
+            "--dist",
+            "dist",
+            "--version",
+            VERSION,
+            "--commit",
+            COMMIT,
+            "--runtime-sha256",
+            &"ab".repeat(32),
+            "--check",
+            "provenance=pass",
+            "--jwt-file",
+            token.to_str().unwrap(),
+        ]),
+        &env,
+    );
+    assert_eq!(c, Some(0), "{t}");
+    let (c, t) = sh(
+        &tool,
+        &s(&[
+            "pack",
+            "--dist",
+            "dist",
+            "--version",
+            VERSION,
+            "--commit",
+            COMMIT,
+            "--ref",
+            REF,
+            "--event",
+            "release",
+            "--key-id",
+            "rel",
+            "--signing-required",
+            "--release-key",
+            "keys/rel.key",
+            "--provenance-key",
+            "keys/ci.key",
+            "--builder-id",
+            "https://github.com/actions/runner/github-hosted",
+            "--source-repo",
+            "https://github.com/cavra/cavra",
+            "--key-location",
+            "op://x",
+            "--trust-root",
+            "root.json",
+            "--out",
+            "out/release.tar.gz",
+        ]),
+        &env,
+    );
+    assert_eq!(c, Some(0), "{t}");
+    let (c, t) = sh(
+        &tool,
+        &s(&[
+            "media",
+            "prepare",
+            "--media",
+            "stick",
+            "--anchor",
+            "root.json",
+            "--bundle",
+            "out/release.tar.gz",
+        ]),
+        &[],
+    );
+    assert_eq!(c, Some(0), "{t}");
+    let (c, t) = sh(
+        &airlock,
+        &s(&[
+            "vault",
+            "add",
+            EVIDENCE_ID,
+            &format!("keys/{EVIDENCE_ID}.hmac-secret"),
+            "--state",
+            "state",
+        ]),
+        &[],
+    );
+    assert_eq!(c, Some(0), "{t}");
+    let (c, t) = sh(
+        &airlock,
+        &s(&[
+            "verify",
+            "--state",
+            "state",
+            "--anchor",
+            "root.json",
+            "stick",
+        ]),
+        &[],
+    );
+    assert_eq!(c, Some(0), "{t}");
+    assert!(
+        t.contains("runner: issuer https://token.actions.githubusercontent.com, subject repo:cavra/cavra:ref:refs/tags/v0.1.0, repository cavra/cavra"),
+        "{t}"
+    );
+}

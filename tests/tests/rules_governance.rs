@@ -832,6 +832,26 @@ fn the_vault_secret_must_match_the_pin() {
         now: now(),
     });
     expect_codes("vault mismatch", &a, &[Code::GovernanceKeyUntrusted]);
+    // Redacted OIDC claims vouched for by that record: the key failure is the one reason.
+    let b2 = g.bundle_with_files(&oidc_files(&es256(&token_claims()), false));
+    let mut v = vault();
+    v.insert(id(EVIDENCE_ID), secret("a-different-secret"));
+    let a = policy::assess(&policy::Inputs {
+        scan: &b2.scan(),
+        anchor: &g.anchor,
+        media_roots: &[],
+        media_revocations: &[],
+        memory: &Memory {
+            vault: v,
+            ..Memory::default()
+        },
+        now: now(),
+    });
+    expect_codes(
+        "vault mismatch, redacted",
+        &a,
+        &[Code::GovernanceKeyUntrusted],
+    );
     let a = policy::assess(&policy::Inputs {
         scan: &b.scan(),
         anchor: &g.anchor,
@@ -1140,4 +1160,73 @@ fn trust_root_rules() {
     });
     let b = g.bundle_with_files(&hmac_files());
     expect_promote("123 days", &g.assess(&b));
+}
+
+#[test]
+fn revoking_one_id_revokes_every_entry_of_the_same_secret() {
+    const ALIAS: &str = "ci-evidence-alias";
+    let g = Gov::with(|p| {
+        let mut alias = p["keys"][7].clone();
+        assert_eq!(alias["key_id"], EVIDENCE_ID);
+        alias["key_id"] = json!(ALIAS);
+        p["keys"].as_array_mut().unwrap().push(alias);
+        p["roles"]["governance-evidence"]["key_ids"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(ALIAS));
+    });
+    let mut v = vault();
+    v.insert(id(ALIAS), secret("evidence-secret"));
+    let runner = secret("runner-secret");
+    let ev = secret("evidence-secret");
+    let run = g.run(
+        RunnerAuth::Hmac {
+            claims: hmac_claims(),
+            key_id: id(RUNNER_ID),
+            secret: &runner,
+        },
+        &ev,
+        ALIAS,
+    );
+    let files: Vec<_> = daemon_files(&run).unwrap().into_iter().collect();
+    let t = now();
+    let list = json!({"_type": "cavra-revocations", "version": 1,
+        "issued_at": t.plus_seconds(-3600).to_string(), "expires": t.plus_seconds(30 * DAY).to_string(),
+        "revoked_keys": [{"key_id": EVIDENCE_ID, "revoked_at": t.plus_seconds(-3600).to_string(),
+            "affected_versions": ["v0.0.9"], "replacement_key_id": "ci-evidence-2026-q3",
+            "approver": "ops-oncall@example.org", "advisory": "CAVRA-SA-2026-010",
+            "replacement_release_evidence_sha256": "cd".repeat(32), "reason": "key-compromise"}],
+        "revoked_artifacts": []});
+    let env = dsse::sign(
+        payload_type::REVOCATIONS,
+        &serde_json::to_vec_pretty(&list).unwrap(),
+        &[(g.kit.root_a.key_id().as_str(), g.kit.root_a.signing_key())],
+    );
+    let mut b = g.bundle_with_files(&files);
+    let a = policy::assess(&policy::Inputs {
+        scan: &b.scan(),
+        anchor: &g.anchor,
+        media_roots: &[],
+        media_revocations: &[],
+        memory: &Memory {
+            vault: v.clone(),
+            ..Memory::default()
+        },
+        now: now(),
+    });
+    expect_promote("alias before the revocation", &a);
+    b.set("revocations.json", env);
+    b.reseal();
+    let a = policy::assess(&policy::Inputs {
+        scan: &b.scan(),
+        anchor: &g.anchor,
+        media_roots: &[],
+        media_revocations: &[],
+        memory: &Memory {
+            vault: v,
+            ..Memory::default()
+        },
+        now: now(),
+    });
+    expect_codes("alias revoked", &a, &[Code::GovernanceKeyUntrusted]);
 }

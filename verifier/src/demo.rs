@@ -179,3 +179,189 @@ pub fn prepare(dir: &Path) -> Result<DemoLayout, String> {
         keys: keys_dir,
     })
 }
+
+/// Where the governance demo put things.
+#[derive(Debug, Clone)]
+pub struct GovernedDemo {
+    /// The anchor: a trust root with `governance` (FORMATS §10).
+    pub anchor: PathBuf,
+    /// The media root.
+    pub media: PathBuf,
+    /// The appliance state, its vault holding the two HMAC secrets.
+    pub state: PathBuf,
+    /// Released by the pinned workflow: promotes.
+    pub governed_bundle: PathBuf,
+    /// Released by another workflow: rejects with `runner-identity-mismatch`.
+    pub wrong_workflow_bundle: PathBuf,
+}
+
+/// The governance demo: a root pinning the repository and release workflow with HMAC runner and
+/// evidence keys (their secrets in `dir/state`'s vault), a release run by the pinned workflow and
+/// one run by another workflow. Bundles are packed without `pack`'s self-check, which would refuse
+/// the second.
+pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
+    use crate::author::governance::{self as gov, DaemonRun, RunnerAuth};
+    use crate::document::governance_pins::GovernancePolicy;
+    use crate::keys::KeyId;
+    let now = Timestamp::now();
+    let issued = now.plus_seconds(-86_400);
+    let (keys_dir, work, media_dir, state) = (
+        dir.join("keys"),
+        dir.join("work"),
+        dir.join("media"),
+        dir.join("state"),
+    );
+    for d in [&keys_dir, &work, &media_dir, &state] {
+        fsutil::create_dir(d)?;
+    }
+    let root_a = PrivateKey::generate("demo-root-a")?;
+    let root_b = PrivateKey::generate("demo-root-b")?;
+    let release = PrivateKey::generate("cavra-go-release-demo")?;
+    let builder = PrivateKey::generate("ci-builder-demo")?;
+    let runner_id = KeyId::new("ci-runner-demo")?;
+    let evidence_id = KeyId::new("ci-evidence-demo")?;
+    let runner = gov::generate_secret()?;
+    let evidence = gov::generate_secret()?;
+    crate::vault::install(&state, &runner_id, &runner)?;
+    crate::vault::install(&state, &evidence_id, &evidence)?;
+    let mut roles = BTreeMap::new();
+    roles.insert(
+        "root".to_string(),
+        root::role(&[root_a.key_id(), root_b.key_id()], 2),
+    );
+    roles.insert("release".to_string(), root::role(&[release.key_id()], 1));
+    roles.insert("provenance".to_string(), root::role(&[builder.key_id()], 1));
+    roles.insert("revocation".to_string(), root::role(&[root_a.key_id()], 1));
+    roles.insert("runner-auth".to_string(), root::role(&[&runner_id], 1));
+    roles.insert(
+        "governance-evidence".to_string(),
+        root::role(&[&evidence_id], 1),
+    );
+    let mut keys: Vec<_> = [&root_a, &root_b, &release, &builder]
+        .iter()
+        .map(|k| k.public_entry(None, None))
+        .collect();
+    let window_end = issued.plus_seconds(120 * 86_400);
+    keys.push(gov::hmac_entry(&runner_id, &runner, issued, window_end));
+    keys.push(gov::hmac_entry(&evidence_id, &evidence, issued, window_end));
+    let content = RootContent {
+        issued_at: issued,
+        expires: now.plus_seconds(365 * 86_400),
+        keys,
+        roles,
+        builders: vec![Builder {
+            id: BUILDER_ID.into(),
+            source_repository: SOURCE_REPO.into(),
+            ref_pattern: "refs/tags/v*".into(),
+        }],
+    };
+    let mut payload = root::payload(1, &content);
+    payload.governance = Some(GovernancePolicy {
+        oidc: vec![],
+        claims: [
+            ("repository".to_string(), "cavra/cavra".to_string()),
+            (
+                "workflow_ref".to_string(),
+                "cavra/cavra/.github/workflows/release.yml@refs/tags/v*".to_string(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        commit_claim: "sha".into(),
+        ref_claim: "ref".into(),
+    });
+    let (anchor_bytes, _) = root::sign(&payload, &[&root_a, &root_b], None)?;
+    let anchor = dir.join("anchor.json");
+    fsutil::write_atomic(&anchor, &anchor_bytes)?;
+    let commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    let mut bundles = Vec::new();
+    for (version, workflow) in [("v0.1.0", "release.yml"), ("v0.1.1", "nightly.yml")] {
+        let dist = work.join(format!("dist-{version}"));
+        artifacts(&dist, version)?;
+        let ref_ = format!("refs/tags/{version}");
+        let claims = serde_json::json!({
+            "iss": "cavra-runner-demo", "sub": "runner-1", "repository": "cavra/cavra",
+            "workflow_ref": format!("cavra/cavra/.github/workflows/{workflow}@{ref_}"),
+            "ref": ref_, "sha": commit, "iat": now.unix() - 60});
+        let files = gov::daemon_files(&DaemonRun {
+            package: PACKAGE,
+            version,
+            commit,
+            runtime_sha256: &crate::keys::hex(&airlock_core::digest::sha256(b"demo runtime")),
+            checks: vec![("provenance".into(), true), ("signatures".into(), true)],
+            auth: RunnerAuth::Hmac {
+                claims: claims.as_object().cloned().unwrap_or_default(),
+                key_id: runner_id.clone(),
+                secret: &runner,
+            },
+            evidence_key_id: evidence_id.clone(),
+            evidence_secret: &evidence,
+            time: now.plus_seconds(-30),
+        })?;
+        for (name, bytes) in &files {
+            let p = dist.join(name);
+            if let Some(parent) = p.parent() {
+                fsutil::create_dir(parent)?;
+            }
+            fsutil::write_atomic(&p, bytes)?;
+        }
+        let out = work.join(format!(
+            "{PACKAGE}-{version}-{}.tar.gz",
+            workflow.trim_end_matches(".yml")
+        ));
+        let opts = PackOptions {
+            dist: dist.clone(),
+            out: out.clone(),
+            package: PACKAGE.into(),
+            version: version.into(),
+            commit: commit.into(),
+            ref_,
+            event: "release".into(),
+            key_id: release.key_id().to_string(),
+            signing_required: true,
+            release_keys: vec![PrivateKey::from_seed(
+                release.key_id().as_str(),
+                &release.signing_key().to_bytes(),
+            )?],
+            minisign_key: None,
+            provenance_keys: vec![PrivateKey::from_seed(
+                builder.key_id().as_str(),
+                &builder.signing_key().to_bytes(),
+            )?],
+            builder_id: BUILDER_ID.into(),
+            source_repo: SOURCE_REPO.into(),
+            workflow_path: pack::DEFAULT_WORKFLOW_PATH.into(),
+            trust_roots: vec![anchor_bytes.clone()],
+            revocations: None,
+            custody: pack::custody("demo: generated in a temporary directory, never on the media"),
+            created_at: now,
+            anchor: None,
+        };
+        let artifacts = pack::collect_artifacts(&dist)?;
+        let meta = pack::metadata(&opts, &artifacts)?;
+        let mut entries: Vec<archive::Entry> = meta
+            .into_iter()
+            .map(|(name, b)| archive::Entry {
+                name,
+                source: archive::Source::Bytes(b),
+            })
+            .collect();
+        entries.extend(artifacts.iter().map(|a| archive::Entry {
+            name: a.name.clone(),
+            source: archive::Source::File(a.path.clone()),
+        }));
+        let mtime = u64::try_from(now.unix()).unwrap_or(0);
+        archive::write(&out, entries, mtime, Compression::Gzip)?;
+        bundles.push(out);
+    }
+    media::prepare_media(&media_dir, &anchor, &bundles, &[], None)?;
+    let inbox = media_dir.join("inbox");
+    let name = |b: &PathBuf| inbox.join(b.file_name().unwrap_or_default());
+    Ok(GovernedDemo {
+        anchor,
+        governed_bundle: name(&bundles[0]),
+        wrong_workflow_bundle: name(&bundles[1]),
+        media: media_dir,
+        state,
+    })
+}

@@ -80,7 +80,8 @@ pub fn hmac_entry(
 }
 
 /// A pinned OIDC provider from a JWKS document (only `kty`, `kid`, `alg`, `use`, `crv`, `n`, `e`,
-/// `x`, `y` are kept: a private member never reaches the root).
+/// `x`, `y` are kept). A JWKS carrying private key material is refused: it is not a provider's
+/// published key set, and its private half must not travel anywhere near a root.
 pub fn provider(issuer: &str, audience: &str, jwks: &[u8]) -> Result<OidcProvider, String> {
     let v = crate::json::parse_value(jwks).map_err(|e| format!("the JWKS: {e}"))?;
     let keys = v
@@ -92,6 +93,14 @@ pub fn provider(issuer: &str, audience: &str, jwks: &[u8]) -> Result<OidcProvide
         .iter()
         .map(|k| {
             let o = k.as_object().ok_or("a JWK is not an object")?;
+            if let Some(m) = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+                .iter()
+                .find(|m| o.contains_key(**m))
+            {
+                return Err(format!(
+                    "the JWKS carries private key material ({m:?}); pin the provider's published public keys"
+                ));
+            }
             Ok(Value::Object(
                 o.iter()
                     .filter(|(n, _)| keep.contains(&n.as_str()))

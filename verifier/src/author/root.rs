@@ -358,6 +358,32 @@ pub fn describe(st: &RootStatus) -> String {
             b.id, b.source_repository, b.ref_pattern
         ));
     }
+    if let Some(g) = &p.governance {
+        out.push_str(
+            "  governance: every bundle must carry release-governance evidence
+",
+        );
+        for o in &g.oidc {
+            out.push_str(&format!(
+                "    oidc {} audience {} ({} pinned keys)
+",
+                o.issuer,
+                o.audience,
+                o.jwks.keys.len()
+            ));
+        }
+        for (name, glob) in &g.claims {
+            out.push_str(&format!(
+                "    claim {name} matches {glob}
+"
+            ));
+        }
+        out.push_str(&format!(
+            "    commit claim {}, ref claim {}
+",
+            g.commit_claim, g.ref_claim
+        ));
+    }
     let line = |what: &str, t: &Tally| {
         format!(
             "  {what}: {} of {} required ({}){}\n",

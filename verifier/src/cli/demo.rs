@@ -63,3 +63,50 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
             == 1;
     Ok(if expected { 0 } else { 1 })
 }
+
+/// `airlock demo --governance`: in a fresh temporary directory, a trust root pinning the release
+/// workflow, the HMAC secrets in the appliance's vault, and two releases: one run by the pinned
+/// workflow (promoted, its runner shown) and one by another workflow (`runner-identity-mismatch`).
+pub fn run_governed() -> Result<u8, String> {
+    let tmp = std::env::temp_dir().join(format!(
+        "airlock-governance-demo-{}-{}",
+        std::process::id(),
+        crate::timestamp::Timestamp::now().unix()
+    ));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let d = crate::demo::prepare_governed(&tmp)?;
+    println!("Airlock release-governance demo in {}", tmp.display());
+    println!(
+        "  anchor (pins cavra/cavra and release.yml): {}",
+        d.anchor.display()
+    );
+    println!(
+        "  vault: {}/hmac-keys (TEST ONLY secrets)",
+        d.state.display()
+    );
+    println!("  media: {}\n", d.media.display());
+    let opts = VerifyOptions {
+        media: d.media.clone(),
+        bundles: Vec::new(),
+        anchor: Some(d.anchor.clone()),
+        anchor_sha256: None,
+        state_dir: d.state.clone(),
+        write: WriteMode::Write,
+    };
+    let progress = output::ConsoleProgress::new();
+    let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
+    print!("{}", output::human_report(&report));
+    let expected = report.problems.is_empty()
+        && report.results.len() == 2
+        && report
+            .results
+            .iter()
+            .any(|r| r.verdict == crate::verdict::Verdict::Promote && r.runner.is_some())
+        && report.results.iter().any(|r| {
+            r.reasons
+                .iter()
+                .map(|x| x.code)
+                .eq([crate::reason::Code::RunnerIdentityMismatch])
+        });
+    Ok(if expected { 0 } else { 1 })
+}

@@ -209,9 +209,10 @@ pub fn governance_log(path: &Path) -> Option<std::path::PathBuf> {
     }
 }
 
-/// Verifies a release-governance evidence log (formats §8.5) and writes or checks
-/// `release-governance-evidence-verification.json` (§8.7). Exit status 0 when the log verifies
-/// (and agrees with a report already beside it), 1 otherwise.
+/// Verifies a release-governance evidence log (formats §8.5) and writes its
+/// `release-governance-evidence-verification.json` (§8.7) beside the log (the first free name:
+/// `….json`, `….2.json`, …; a published report already there is compared, never replaced) or to
+/// `--out`. Exit status 0 when the log verifies (and agrees with a published report), 1 otherwise.
 pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u8, String> {
     use crate::document::governance::{Report, REPORT_NAME};
     use crate::keys::KeyId;
@@ -281,39 +282,50 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
     for r in &check.reasons {
         println!("  {}: {}", r.code, r.message);
     }
-    let beside = log_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(REPORT_NAME);
+    let dir = log_path.parent().unwrap_or(Path::new("."));
+    let beside = dir.join(REPORT_NAME);
     let mut agrees = true;
-    let target = match keys.out {
-        Some(out) => Some(out.to_owned()),
-        None if beside.exists() => {
-            let published = read_capped(&beside, MAX_TRUST_FILE)
-                .ok()
-                .and_then(|b| Report::parse(&b).ok());
-            agrees = published.is_some_and(|p| {
-                Report {
-                    verified_at: p.verified_at,
-                    ..report.clone()
-                } == p
-            });
-            println!(
-                "published report {}: {}",
-                beside.display(),
-                if agrees {
-                    "agrees with this verification"
-                } else {
-                    "DISAGREES with this verification"
-                }
-            );
-            None
-        }
-        None => Some(beside),
-    };
-    if let Some(t) = target {
-        crate::author::fsutil::write_atomic(&t, &doc)?;
-        println!("report: {}", t.display());
+    if keys.out.is_none() && beside.exists() {
+        // The published report (a bundle's .cavra/go-daemon/ holds one): compared, never replaced.
+        let published = read_capped(&beside, MAX_TRUST_FILE)
+            .ok()
+            .and_then(|b| Report::parse(&b).ok());
+        agrees = published.is_some_and(|p| {
+            Report {
+                verified_at: p.verified_at,
+                ..report.clone()
+            } == p
+        });
+        println!(
+            "published report {}: {}",
+            beside.display(),
+            if agrees {
+                "agrees with this verification"
+            } else {
+                "DISAGREES with this verification"
+            }
+        );
     }
+    let written = match keys.out {
+        Some(out) => {
+            crate::author::fsutil::write_atomic(out, &doc)?;
+            out.to_owned()
+        }
+        None => {
+            let stem = REPORT_NAME.trim_end_matches(".json");
+            let names = std::iter::once(REPORT_NAME.to_owned())
+                .chain((2u64..).map(move |n| format!("{stem}.{n}.json")));
+            let name = crate::atomic::write_first_free(
+                &RealStorage,
+                dir,
+                names,
+                &doc,
+                crate::atomic::MODE_PUBLIC,
+            )
+            .map_err(|e| format!("cannot write the report: {e}"))?;
+            dir.join(name)
+        }
+    };
+    println!("report: {}", written.display());
     Ok(if check.ok() && agrees { 0 } else { 1 })
 }

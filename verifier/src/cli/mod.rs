@@ -71,6 +71,10 @@ enum Command {
         /// Only write the demo media and anchor into DIR; verify nothing.
         #[arg(long, value_name = "DIR")]
         prepare: Option<PathBuf>,
+        /// The release-governance demo instead: a governed release promoted, one run by the
+        /// wrong workflow rejected.
+        #[arg(long, conflicts_with = "prepare")]
+        governance: bool,
     },
     /// List the rejection reason codes and what they mean.
     Codes,
@@ -129,7 +133,8 @@ enum EvidenceCommand {
         /// Judge governance keys by this trust root (roles, windows, secret_sha256).
         #[arg(long, value_name = "FILE")]
         trust_root: Option<PathBuf>,
-        /// Where to write the governance report (default: beside the log, if none is there).
+        /// Where to write the governance report (default: beside the log, under the first free
+        /// name; a published report already there is compared, not replaced).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
@@ -248,7 +253,10 @@ fn run_cli() -> u8 {
             &key,
             image_sha256.as_deref(),
         )),
-        Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
+        Command::Demo {
+            governance: true, ..
+        } => finish(demo::run_governed()),
+        Command::Demo { prepare, .. } => finish(demo::run(prepare.as_deref())),
         Command::Sigstore {
             command:
                 SigstoreCommand::VerifyBundle {

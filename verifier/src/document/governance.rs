@@ -9,8 +9,6 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Where the files live in a bundle.
-pub const DIR: &str = ".cavra/go-daemon/";
 /// The runner identity.
 pub const CLAIMS_FILE: &str = ".cavra/go-daemon/runner-auth-claims.json";
 /// The retained OIDC JWT.

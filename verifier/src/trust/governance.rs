@@ -113,9 +113,8 @@ pub struct LogCheck {
     pub head: String,
     /// Every record's `key_id`, sorted, distinct.
     pub key_ids: Vec<String>,
-    /// The records that parsed, in order, each with whether its key was trusted and its HMAC
-    /// verified.
-    pub parsed: Vec<(LogRecord, bool)>,
+    /// The records that parsed, in order.
+    pub parsed: Vec<LogRecord>,
 }
 
 impl LogCheck {
@@ -210,7 +209,6 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
                 format!("carries a bearer-token member ({path}); tokens never enter the log"),
             ));
         }
-        let mut verified = false;
         match record.time {
             None => reasons.push(invalid(n, "time is missing or not an RFC 3339 time".into())),
             Some(t) => {
@@ -227,14 +225,15 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
                 match &record.key_id {
                     None => reasons.push(invalid(n, "key_id is missing or not a string".into())),
                     Some(k) => match keys.secret("governance-evidence", k, t) {
+                        // A record from the future is already invalid: its key is not judged
+                        // there (its HMAC still is, when the key would be trusted).
+                        Err(_) if t > now => {}
                         Err(m) => reasons.push(Reason::new(
                             Code::GovernanceKeyUntrusted,
                             format!("release-governance-evidence.jsonl line {n}: {m}"),
                         )),
                         Ok(secret) => {
-                            if hmac_verifies(secret, &record.signed, &record.sig) {
-                                verified = true;
-                            } else {
+                            if !hmac_verifies(secret, &record.signed, &record.sig) {
                                 out.signatures_valid = false;
                                 reasons.push(invalid(
                                     n,
@@ -249,7 +248,7 @@ pub fn verify_log(bytes: &[u8], keys: &Keyring<'_>, now: Timestamp) -> LogCheck 
         if let Some(k) = &record.key_id {
             key_ids.insert(k.clone());
         }
-        out.parsed.push((record, verified));
+        out.parsed.push(record);
     }
     if reasons.len() > MAX_LOG_REASONS {
         let more = reasons.len() - MAX_LOG_REASONS;
@@ -542,7 +541,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
         out.receipt.records = Some(log.records);
         out.receipt.head = Some(log.head.clone());
         out.receipt.evidence_key_ids = Some(log.key_ids.clone());
-        for (i, (r, _)) in log.parsed.iter().enumerate() {
+        for (i, r) in log.parsed.iter().enumerate() {
             if let Some(e) = r
                 .event
                 .as_deref()
@@ -567,7 +566,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                 "release-governance-evidence.jsonl: the events runtime-package-verified, runner-authenticated and release-governance-checked do not each occur exactly once, in that order",
             ));
         }
-        for (r, _) in &log.parsed {
+        for r in &log.parsed {
             let want: &[&str] = match r.event.as_deref() {
                 Some("runtime-package-verified") => &["package", "version", "sha256"],
                 Some("runner-authenticated") => &["mode"],
@@ -603,7 +602,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
             }
         }
     }
-    let record = |event: &str| -> Option<&(LogRecord, bool)> {
+    let record = |event: &str| -> Option<&LogRecord> {
         let log = log.as_ref()?;
         match events.get(event).map(Vec::as_slice) {
             Some([one]) => log.parsed.get(*one),
@@ -673,10 +672,9 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                 reasons.push(id_invalid(e));
             }
             // The runner-authenticated record names this identity.
-            let names_it = ra.is_some_and(|(r, _)| {
+            let names_it = ra.is_some_and(|r| {
                 let f = &r.fields;
                 let same_claims = f.get("claims").and_then(Value::as_object) == Some(cl);
-                let same_mode = f.get("mode").and_then(Value::as_str) == Some(c.mode());
                 let same_token = match c {
                     RunnerClaims::Oidc { token_sha256, .. } => {
                         f.get("token_sha256").and_then(Value::as_str) == Some(token_sha256)
@@ -686,7 +684,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                         .and_then(Value::as_str)
                         .is_some_and(|k| signatures.iter().any(|s| s.keyid == k)),
                 };
-                same_claims && same_mode && same_token
+                same_claims && same_token
             });
             if matches!(
                 c,
@@ -695,13 +693,11 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                     ..
                 }
             ) {
+                // The record's own key and HMAC are judged with the log (§8.5): an untrusted
+                // key there is governance-key-untrusted, which rejects already.
                 if !names_it {
                     reasons.push(id_invalid(
                         "the redacted claims are not the ones the evidence log's runner-authenticated record carries (same token_sha256 and claims)".into(),
-                    ));
-                } else if !ra.is_some_and(|(_, verified)| *verified) {
-                    reasons.push(id_invalid(
-                        "the runner-authenticated record that vouches for the redacted claims is not signed by a trusted evidence key".into(),
                     ));
                 }
             } else if log.is_some() && !names_it {
@@ -780,7 +776,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
                         )));
                     }
                 }
-                if let Some((r, _)) = record("release-governance-checked") {
+                if let Some(r) = record("release-governance-checked") {
                     let f = |n: &str| r.fields.get(n).and_then(Value::as_str).unwrap_or_default();
                     let rel_ok = input.release.is_none_or(|rel| {
                         (f("package"), f("version"), f("commit"))
