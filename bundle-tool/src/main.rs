@@ -301,6 +301,10 @@ struct Pack {
     /// --provenance-key it replaces the Ed25519-signed provenance.
     #[arg(long)]
     provenance_sigstore: Option<PathBuf>,
+    /// Only write the checksums.txt this bundle would carry to FILE (to sign it with Sigstore,
+    /// e.g. cosign sign-blob --bundle, before packing with --sigstore-bundle); no bundle.
+    #[arg(long, value_name = "FILE", conflicts_with = "sigstore_bundle")]
+    write_checksums: Option<PathBuf>,
     /// runDetails.builder.id (must be a builder of the trust root).
     #[arg(long)]
     builder_id: String,
@@ -762,6 +766,20 @@ fn pack_cmd(a: Pack) -> R<()> {
             provenance: a.provenance_sigstore.as_deref().map(read).transpose()?,
         },
     };
+    if let Some(path) = &a.write_checksums {
+        let artifacts = pack::collect_artifacts(&opts.dist)?;
+        let meta = pack::metadata(&opts, &artifacts)?;
+        let sums = meta
+            .get(pack::files::CHECKSUMS)
+            .ok_or("no checksums.txt was made")?;
+        write_out(path, sums)?;
+        println!(
+            "wrote {} (sha256 {})",
+            path.display(),
+            hex(&airlock_core::digest::sha256(sums))
+        );
+        return Ok(());
+    }
     let report = pack::pack(&opts)?;
     print!("{}", pack::summary(&report));
     Ok(())

@@ -516,3 +516,172 @@ fn sigstore_provenance_meets_the_provenance_threshold() {
     let r = result(&rep, &bad_name);
     assert_rejected_with(r, &["sigstore-invalid", "provenance-invalid"]);
 }
+
+/// The `airlock-bundle` binary of this build, rebuilt once like [`airlock_bin`].
+fn bundle_bin() -> PathBuf {
+    let bin = airlock_bin().with_file_name("airlock-bundle");
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let target_dir = bin.parent().and_then(Path::parent).unwrap();
+        let mut c = Command::new(cargo);
+        c.args(["build", "--quiet", "-p", "airlock-bundle"])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if bin.parent().and_then(Path::file_name) == Some("release".as_ref()) {
+            c.arg("--release");
+        }
+        assert!(
+            c.status().unwrap().success(),
+            "cargo build -p airlock-bundle"
+        );
+    }
+    bin
+}
+
+/// The operator's path (docs/operators/sigstore.md) through the real binaries: `root create`
+/// pins the workflow identity and carries the instance's trusted_root.json; `pack
+/// --write-checksums` gives the checksums.txt to sign; the instance signs it; `pack
+/// --sigstore-bundle` packs (its self-check counts the identity); `airlock verify` promotes and
+/// the receipt names the identity and the log entry.
+#[test]
+fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
+    if !python_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let run = |prog: &Path, args: &[&str]| {
+        let o = Command::new(prog)
+            .args(args)
+            .current_dir(d)
+            .env("SOURCE_DATE_EPOCH", "1775001600")
+            .env_remove("CAVRA_GO_RELEASE_SIGNING_KEY")
+            .env_remove("AIRLOCK_STATE")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{} {args:?}: {}{}",
+            prog.display(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (b, a) = (bundle_bin(), airlock_bin());
+    for k in ["root-a", "rel", "ci"] {
+        run(&b, &["keygen", "--key-id", k, "--out-dir", "keys"]);
+    }
+    std::fs::create_dir_all(d.join("dist/bin")).unwrap();
+    std::fs::write(d.join("dist/bin/cavra"), "cavra\n").unwrap();
+    let instance = |artifact: &str| {
+        let o = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/sigstore_instance.py"))
+            .args(["inst", artifact, "--subject", SUBJECT, "--issuer", ISSUER])
+            .args(["--ext", &format!("{SOURCE_OID}={REPO}")])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    instance("/dev/null");
+    let pin = format!("{GHA} {ISSUER} {PIN} {SOURCE_OID}={REPO}");
+    let builder = format!("{BUILDER} {REPO} refs/tags/v*");
+    let release_role = format!("release=rel,{GHA}:2");
+    run(
+        &b,
+        &[
+            "root",
+            "create",
+            "--out",
+            "root1.json",
+            "--key",
+            "keys/root-a.pub.json",
+            "--key",
+            "keys/rel.pub.json",
+            "--key",
+            "keys/ci.pub.json",
+            "--sigstore-key",
+            &pin,
+            "--sigstore-trusted-root",
+            "inst/trusted_root.json",
+            "--role",
+            "root=root-a",
+            "--role",
+            &release_role,
+            "--role",
+            "provenance=ci",
+            "--role",
+            "revocation=root-a",
+            "--builder",
+            &builder,
+            "--sign",
+            "keys/root-a.key",
+        ],
+    );
+    let pack = |extra: &[&str]| {
+        let mut args = vec![
+            "pack",
+            "--dist",
+            "dist",
+            "--version",
+            VERSION,
+            "--commit",
+            "0123456789abcdef0123456789abcdef01234567",
+            "--ref",
+            "refs/tags/v1.0.0",
+            "--key-id",
+            "rel",
+            "--signing-required",
+            "--release-key",
+            "keys/rel.key",
+            "--provenance-key",
+            "keys/ci.key",
+            "--builder-id",
+            BUILDER,
+            "--source-repo",
+            REPO,
+            "--trust-root",
+            "root1.json",
+        ];
+        args.extend_from_slice(extra);
+        run(&b, &args)
+    };
+    pack(&["--write-checksums", "sums.txt"]);
+    instance("sums.txt");
+    let out = pack(&[
+        "--sigstore-bundle",
+        "inst/good.sigstore.json",
+        "--out",
+        "r.tar.gz",
+    ]);
+    assert!(out.contains(&format!("{GHA} [release]")), "{out}");
+    run(
+        &b,
+        &[
+            "media",
+            "prepare",
+            "--media",
+            "stick",
+            "--anchor",
+            "root1.json",
+            "--bundle",
+            "r.tar.gz",
+        ],
+    );
+    let out = run(
+        &a,
+        &["verify", "--state", "st", "--anchor", "root1.json", "stick"],
+    );
+    assert!(out.contains("1 promoted"), "{out}");
+    let rel = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("receipt: "))
+        .unwrap()
+        .to_owned();
+    let env = std::fs::read(d.join("stick").join(rel)).unwrap();
+    let key = std::fs::read(d.join("st/appliance-key.json")).unwrap();
+    let receipt = airlock::receipt::verify_receipt(&env, &key).unwrap();
+    let gha = receipt.signers.iter().find(|s| s.key_id == GHA).unwrap();
+    assert_eq!(gha.sigstore.as_ref().unwrap().subject, SUBJECT);
+}
