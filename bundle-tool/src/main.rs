@@ -292,8 +292,8 @@ struct Pack {
     )]
     provenance_keys: Vec<String>,
     /// A Sigstore bundle over this release's checksums.txt (cosign sign-blob --bundle), packed as
-    /// checksums.txt.sigstore.json. checksums.txt is deterministic under SOURCE_DATE_EPOCH: sign
-    /// the one of a first pack, then pack again with this.
+    /// checksums.txt.sigstore.json. Get that checksums.txt from --write-checksums with the same
+    /// options and SOURCE_DATE_EPOCH.
     #[arg(long)]
     sigstore_bundle: Option<PathBuf>,
     /// A Sigstore bundle whose DSSE envelope carries the SLSA provenance (GitHub's
