@@ -54,6 +54,17 @@ fn release_with(
     provenance_key: bool,
     sigstore: pack::SigstoreFiles,
 ) -> Release {
+    release_edit(keys, dir, provenance_key, sigstore, |_| {})
+}
+
+/// [`release_with`], the pack options edited by `edit`.
+fn release_edit(
+    keys: &Keys,
+    dir: &Path,
+    provenance_key: bool,
+    sigstore: pack::SigstoreFiles,
+    edit: impl FnOnce(&mut PackOptions),
+) -> Release {
     let dist = dir.join("dist");
     std::fs::create_dir_all(dist.join("bin")).unwrap();
     std::fs::write(
@@ -62,7 +73,7 @@ fn release_with(
     )
     .unwrap();
     std::fs::write(dist.join("README.md"), "# cavra\n").unwrap();
-    let opts = PackOptions {
+    let mut opts = PackOptions {
         dist: dist.clone(),
         out: dir.join("unused"),
         package: PACKAGE.into(),
@@ -89,6 +100,7 @@ fn release_with(
         anchor: None,
         sigstore,
     };
+    edit(&mut opts);
     let artifacts = pack::collect_artifacts(&dist).unwrap();
     let meta = pack::metadata(&opts, &artifacts).unwrap();
     Release { meta, artifacts }
@@ -684,4 +696,38 @@ fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
     let receipt = airlock::receipt::verify_receipt(&env, &key).unwrap();
     let gha = receipt.signers.iter().find(|s| s.key_id == GHA).unwrap();
     assert_eq!(gha.sigstore.as_ref().unwrap().subject, SUBJECT);
+}
+
+/// Seed 000 (§9.2): the signing-operations `active_key_id` and the evidence `key_id` must name an
+/// Ed25519 or minisign key that signed. A release whose manifest names the Sigstore identity is
+/// rejected although the identity counted toward the threshold.
+#[test]
+fn the_active_key_cannot_be_a_sigstore_identity() {
+    if !python_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let r = release_edit(&keys, tmp.path(), true, Default::default(), |o| {
+        o.key_id = GHA.into();
+    });
+    let instance = sigstore_instance(&r, tmp.path(), SUBJECT);
+    let kit = kit(
+        keys,
+        &instance,
+        vec![sigstore_key(GHA, PIN, REPO)],
+        &[GHA],
+        1,
+    );
+    let name = put(&kit, &r, &instance, Some("good"), "active.tar");
+    let rep = kit.run_bundles(&[&name]);
+    let res = result(&rep, &name);
+    assert_rejected_with(res, &["signing-operations-mismatch", "evidence-mismatch"]);
+    assert!(
+        res.reasons
+            .iter()
+            .any(|x| x.message.contains("is a Sigstore identity")),
+        "{:#?}",
+        res.reasons
+    );
 }
