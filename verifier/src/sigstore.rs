@@ -6,6 +6,7 @@
 
 use sigstore_verify::bundle::Error as BundleError;
 use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::bundle::VerificationMaterialContent;
 use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash, SignatureContent};
 use sigstore_verify::{
     CertificateError, Error, PublicKeyVerificationPolicy, TimestampError, TransparencyLogError,
@@ -163,6 +164,7 @@ pub fn verify_keyless(
         detail: "the bundle carries no signing certificate".into(),
     })?;
     let leaf_der = leaf.as_bytes().to_vec();
+    refuse_root_in_chain(bundle)?;
     let policy = VerificationPolicy::any_identity();
     let result = verifier
         .verify(artifact(signed), bundle, &policy)
@@ -241,6 +243,32 @@ pub fn verify_with_key(
         )
         .map(|_| ())
         .map_err(classify)
+}
+
+/// The client specification: a bundle's certificate chain must not carry a root (self-signed)
+/// certificate; trust comes from the trusted root only. `sigstore-verify` does not check this.
+fn refuse_root_in_chain(bundle: &Bundle) -> Result<(), Failure> {
+    use x509_cert::der::Decode;
+    let VerificationMaterialContent::X509CertificateChain { certificates } =
+        &bundle.verification_material.content
+    else {
+        return Ok(());
+    };
+    for c in certificates {
+        let cert =
+            x509_cert::Certificate::from_der(c.raw_bytes.as_bytes()).map_err(|e| Failure {
+                step: Step::Chain,
+                detail: format!("a certificate of the bundle's chain does not parse: {e}"),
+            })?;
+        if cert.tbs_certificate.subject == cert.tbs_certificate.issuer {
+            return Err(Failure {
+                step: Step::Chain,
+                detail: "the bundle's certificate chain carries a root (self-signed) certificate"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Fulcio's OID arc for its certificate extensions.
