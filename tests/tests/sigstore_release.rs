@@ -553,8 +553,8 @@ fn bundle_bin() -> PathBuf {
 /// The operator's path (docs/operators/sigstore.md) through the real binaries: `root create`
 /// pins the workflow identity and carries the instance's trusted_root.json; `pack
 /// --write-checksums` gives the checksums.txt to sign; the instance signs it; `pack
-/// --sigstore-bundle` packs (its self-check counts the identity); `airlock verify` promotes and
-/// the receipt names the identity and the log entry.
+/// --sigstore-bundle` packs (its self-check counts the identity); `airlock verify`, under
+/// `strace -f`, opens no socket, promotes, and the receipt names the identity and the log entry.
 #[test]
 fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
     if !python_ready() {
@@ -681,10 +681,32 @@ fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
             "r.tar.gz",
         ],
     );
+    // The appliance's verification opens no socket (strace -f, every network system call).
+    let strace_ok = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(strace_ok, "strace is needed (apt-get install strace)");
     let out = run(
-        &a,
-        &["verify", "--state", "st", "--anchor", "root1.json", "stick"],
+        Path::new("strace"),
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=%network",
+            "-o",
+            "net.trace",
+            a.to_str().unwrap(),
+            "verify",
+            "--state",
+            "st",
+            "--anchor",
+            "root1.json",
+            "stick",
+        ],
     );
+    let trace = std::fs::read_to_string(d.join("net.trace")).unwrap();
+    assert!(trace.trim().is_empty(), "network system calls: {trace}");
     assert!(out.contains("1 promoted"), "{out}");
     let rel = out
         .lines()
