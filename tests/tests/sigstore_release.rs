@@ -23,15 +23,15 @@ const VERSION: &str = "v1.0.0";
 
 fn python_ready() -> bool {
     let ok = Command::new("python3")
-        .args(["-c", "import cryptography"])
+        .args(["-c", "import cryptography, jsonschema, referencing"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
-            "python3 with cryptography is required (CI is set: failing, not skipping)"
+            "python3 with cryptography and jsonschema is required (CI is set: failing, not skipping)"
         );
-        eprintln!("SKIP: python3 with cryptography is not available");
+        eprintln!("SKIP: python3 with cryptography and jsonschema is not available");
     }
     ok
 }
@@ -630,6 +630,21 @@ fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
             "--sign",
             "keys/root-a.key",
         ],
+    );
+    // The root with a sigstore key and trusted root matches trust-roots/schemas.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let o = Command::new("python3")
+        .arg(repo.join("tests/interop/validate_schemas.py"))
+        .arg(repo.join("trust-roots/schemas"))
+        .arg(d.join("root1.json"))
+        .arg(repo.join("trust-roots/examples/revocations.json"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "schemas: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
     );
     let pack = |extra: &[&str]| {
         let mut args = vec![
