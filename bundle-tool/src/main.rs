@@ -311,8 +311,8 @@ struct Pack {
     )]
     provenance_keys: Vec<String>,
     /// A Sigstore bundle over this release's checksums.txt (cosign sign-blob --bundle), packed as
-    /// checksums.txt.sigstore.json. checksums.txt is deterministic under SOURCE_DATE_EPOCH: sign
-    /// the one of a first pack, then pack again with this.
+    /// checksums.txt.sigstore.json. Get that checksums.txt from --write-checksums with the same
+    /// options and SOURCE_DATE_EPOCH.
     #[arg(long)]
     sigstore_bundle: Option<PathBuf>,
     /// A Sigstore bundle whose DSSE envelope carries the SLSA provenance (GitHub's
@@ -320,6 +320,10 @@ struct Pack {
     /// --provenance-key it replaces the Ed25519-signed provenance.
     #[arg(long)]
     provenance_sigstore: Option<PathBuf>,
+    /// Only write the checksums.txt this bundle would carry to FILE (to sign it with Sigstore,
+    /// e.g. cosign sign-blob --bundle, before packing with --sigstore-bundle); no bundle.
+    #[arg(long, value_name = "FILE", conflicts_with = "sigstore_bundle")]
+    write_checksums: Option<PathBuf>,
     /// runDetails.builder.id (must be a builder of the trust root).
     #[arg(long)]
     builder_id: String,
@@ -807,6 +811,20 @@ fn pack_cmd(a: Pack) -> R<()> {
             provenance: a.provenance_sigstore.as_deref().map(read).transpose()?,
         },
     };
+    if let Some(path) = &a.write_checksums {
+        let artifacts = pack::collect_artifacts(&opts.dist)?;
+        let meta = pack::metadata(&opts, &artifacts)?;
+        let sums = meta
+            .get(pack::files::CHECKSUMS)
+            .ok_or("no checksums.txt was made")?;
+        write_out(path, sums)?;
+        println!(
+            "wrote {} (sha256 {})",
+            path.display(),
+            hex(&airlock_core::digest::sha256(sums))
+        );
+        return Ok(());
+    }
     let report = pack::pack(&opts)?;
     print!("{}", pack::summary(&report));
     Ok(())

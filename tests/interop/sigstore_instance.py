@@ -8,7 +8,8 @@ and writes the matching trusted_root.json, plus one bundle per verification step
 
 writes OUT/trusted_root.json, OUT/leaf.der and OUT/{good,chain,expired,time,log,swapped,sct,signature}.sigstore.json;
 with --dsse PAYLOAD_TYPE, ARTIFACT is a DSSE payload (Rekor kind dsse): OUT/{good,signature}.sigstore.json.
-Keys are fresh each run; nothing is fetched.
+The instance's CA, Rekor and CT keys are made on the first run into OUT/instance/ and reused by
+later runs into the same OUT (so trusted_root.json stays the same); nothing is fetched.
 """
 
 import argparse
@@ -300,6 +301,29 @@ def trusted_root(ca, rekor_key, ct_key, start):
     }
 
 
+def instance_keys(out, t):
+    """The instance's CA, Rekor and CT keys, kept in OUT/instance/ so that a second run (another
+    artifact) signs under the same trusted_root.json."""
+    d = os.path.join(out, "instance")
+    names = ["ca", "rekor", "ct"]
+    if not os.path.isdir(d):
+        os.makedirs(d)
+        keys = [ec.generate_private_key(ec.SECP256R1()) for _ in names]
+        for n, k in zip(names, keys):
+            with open(os.path.join(d, f"{n}.key.pem"), "wb") as f:
+                f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        ca = ca_cert(keys[0], "airlock-test-fulcio", datetime.datetime.fromtimestamp(t - 86400 * 30, UTC))
+        with open(os.path.join(d, "ca.der"), "wb") as f:
+            f.write(ca.public_bytes(serialization.Encoding.DER))
+    keys = [
+        serialization.load_pem_private_key(open(os.path.join(d, f"{n}.key.pem"), "rb").read(), None)
+        for n in names
+    ]
+    ca = x509.load_der_x509_certificate(open(os.path.join(d, "ca.der"), "rb").read())
+    return keys[0], keys[1], keys[2], ca
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -315,11 +339,11 @@ def main():
     digest = hashlib.sha256(data).digest()
 
     gen = lambda: ec.generate_private_key(ec.SECP256R1())
-    ca_key, other_ca_key, rekor_key, ct_key, other_ct_key, leaf_key = (gen() for _ in range(6))
+    other_ca_key, other_ct_key, leaf_key = (gen() for _ in range(3))
     t = int(time.time()) - 3600
-    ca_start = datetime.datetime.fromtimestamp(t - 86400 * 30, UTC)
+    ca_key, rekor_key, ct_key, ca = instance_keys(a.out, t)
+    ca_start = ca.not_valid_before_utc
     start = ca_start.strftime("%Y-%m-%dT%H:%M:%SZ")
-    ca = ca_cert(ca_key, "airlock-test-fulcio", ca_start)
     other_ca = ca_cert(other_ca_key, "airlock-test-fulcio", ca_start)
     nb = datetime.datetime.fromtimestamp(t - 60, UTC)
     na = datetime.datetime.fromtimestamp(t + 540, UTC)

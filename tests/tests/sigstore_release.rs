@@ -23,15 +23,15 @@ const VERSION: &str = "v1.0.0";
 
 fn python_ready() -> bool {
     let ok = Command::new("python3")
-        .args(["-c", "import cryptography"])
+        .args(["-c", "import cryptography, jsonschema, referencing"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
-            "python3 with cryptography is required (CI is set: failing, not skipping)"
+            "python3 with cryptography and jsonschema is required (CI is set: failing, not skipping)"
         );
-        eprintln!("SKIP: python3 with cryptography is not available");
+        eprintln!("SKIP: python3 with cryptography and jsonschema is not available");
     }
     ok
 }
@@ -54,6 +54,17 @@ fn release_with(
     provenance_key: bool,
     sigstore: pack::SigstoreFiles,
 ) -> Release {
+    release_edit(keys, dir, provenance_key, sigstore, |_| {})
+}
+
+/// [`release_with`], the pack options edited by `edit`.
+fn release_edit(
+    keys: &Keys,
+    dir: &Path,
+    provenance_key: bool,
+    sigstore: pack::SigstoreFiles,
+    edit: impl FnOnce(&mut PackOptions),
+) -> Release {
     let dist = dir.join("dist");
     std::fs::create_dir_all(dist.join("bin")).unwrap();
     std::fs::write(
@@ -62,7 +73,7 @@ fn release_with(
     )
     .unwrap();
     std::fs::write(dist.join("README.md"), "# cavra\n").unwrap();
-    let opts = PackOptions {
+    let mut opts = PackOptions {
         dist: dist.clone(),
         out: dir.join("unused"),
         package: PACKAGE.into(),
@@ -89,6 +100,7 @@ fn release_with(
         anchor: None,
         sigstore,
     };
+    edit(&mut opts);
     let artifacts = pack::collect_artifacts(&dist).unwrap();
     let meta = pack::metadata(&opts, &artifacts).unwrap();
     Release { meta, artifacts }
@@ -515,4 +527,244 @@ fn sigstore_provenance_meets_the_provenance_threshold() {
     assert_eq!(gha.sigstore.as_ref().unwrap().subject, SUBJECT);
     let r = result(&rep, &bad_name);
     assert_rejected_with(r, &["sigstore-invalid", "provenance-invalid"]);
+}
+
+/// The `airlock-bundle` binary of this build, rebuilt once like [`airlock_bin`].
+fn bundle_bin() -> PathBuf {
+    let bin = airlock_bin().with_file_name("airlock-bundle");
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let target_dir = bin.parent().and_then(Path::parent).unwrap();
+        let mut c = Command::new(cargo);
+        c.args(["build", "--quiet", "-p", "airlock-bundle"])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if bin.parent().and_then(Path::file_name) == Some("release".as_ref()) {
+            c.arg("--release");
+        }
+        assert!(
+            c.status().unwrap().success(),
+            "cargo build -p airlock-bundle"
+        );
+    }
+    bin
+}
+
+/// The operator's path (docs/operators/sigstore.md) through the real binaries: `root create`
+/// pins the workflow identity and carries the instance's trusted_root.json; `pack
+/// --write-checksums` gives the checksums.txt to sign; the instance signs it; `pack
+/// --sigstore-bundle` packs (its self-check counts the identity); `airlock verify`, under
+/// `strace -f`, opens no socket, promotes, and the receipt names the identity and the log entry.
+#[test]
+fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
+    if !python_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let run = |prog: &Path, args: &[&str]| {
+        let o = Command::new(prog)
+            .args(args)
+            .current_dir(d)
+            .env("SOURCE_DATE_EPOCH", "1775001600")
+            .env_remove("CAVRA_GO_RELEASE_SIGNING_KEY")
+            .env_remove("AIRLOCK_STATE")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{} {args:?}: {}{}",
+            prog.display(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (b, a) = (bundle_bin(), airlock_bin());
+    for k in ["root-a", "rel", "ci"] {
+        run(&b, &["keygen", "--key-id", k, "--out-dir", "keys"]);
+    }
+    std::fs::create_dir_all(d.join("dist/bin")).unwrap();
+    std::fs::write(d.join("dist/bin/cavra"), "cavra\n").unwrap();
+    let instance = |artifact: &str| {
+        let o = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/sigstore_instance.py"))
+            .args(["inst", artifact, "--subject", SUBJECT, "--issuer", ISSUER])
+            .args(["--ext", &format!("{SOURCE_OID}={REPO}")])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    instance("/dev/null");
+    let pin = format!("{GHA} {ISSUER} {PIN} {SOURCE_OID}={REPO}");
+    let builder = format!("{BUILDER} {REPO} refs/tags/v*");
+    let release_role = format!("release=rel,{GHA}:2");
+    run(
+        &b,
+        &[
+            "root",
+            "create",
+            "--out",
+            "root1.json",
+            "--key",
+            "keys/root-a.pub.json",
+            "--key",
+            "keys/rel.pub.json",
+            "--key",
+            "keys/ci.pub.json",
+            "--sigstore-key",
+            &pin,
+            "--sigstore-trusted-root",
+            "inst/trusted_root.json",
+            "--role",
+            "root=root-a",
+            "--role",
+            &release_role,
+            "--role",
+            "provenance=ci",
+            "--role",
+            "revocation=root-a",
+            "--builder",
+            &builder,
+            "--sign",
+            "keys/root-a.key",
+        ],
+    );
+    // The root with a sigstore key and trusted root matches trust-roots/schemas.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let o = Command::new("python3")
+        .arg(repo.join("tests/interop/validate_schemas.py"))
+        .arg(repo.join("trust-roots/schemas"))
+        .arg(d.join("root1.json"))
+        .arg(repo.join("trust-roots/examples/revocations.json"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "schemas: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let pack = |extra: &[&str]| {
+        let mut args = vec![
+            "pack",
+            "--dist",
+            "dist",
+            "--version",
+            VERSION,
+            "--commit",
+            "0123456789abcdef0123456789abcdef01234567",
+            "--ref",
+            "refs/tags/v1.0.0",
+            "--key-id",
+            "rel",
+            "--signing-required",
+            "--release-key",
+            "keys/rel.key",
+            "--provenance-key",
+            "keys/ci.key",
+            "--builder-id",
+            BUILDER,
+            "--source-repo",
+            REPO,
+            "--trust-root",
+            "root1.json",
+        ];
+        args.extend_from_slice(extra);
+        run(&b, &args)
+    };
+    pack(&["--write-checksums", "sums.txt"]);
+    instance("sums.txt");
+    let out = pack(&[
+        "--sigstore-bundle",
+        "inst/good.sigstore.json",
+        "--out",
+        "r.tar.gz",
+    ]);
+    assert!(out.contains(&format!("{GHA} [release]")), "{out}");
+    run(
+        &b,
+        &[
+            "media",
+            "prepare",
+            "--media",
+            "stick",
+            "--anchor",
+            "root1.json",
+            "--bundle",
+            "r.tar.gz",
+        ],
+    );
+    // The appliance's verification opens no socket (strace -f, every network system call).
+    let strace_ok = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(strace_ok, "strace is needed (apt-get install strace)");
+    let out = run(
+        Path::new("strace"),
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=%network",
+            "-o",
+            "net.trace",
+            a.to_str().unwrap(),
+            "verify",
+            "--state",
+            "st",
+            "--anchor",
+            "root1.json",
+            "stick",
+        ],
+    );
+    let trace = std::fs::read_to_string(d.join("net.trace")).unwrap();
+    assert!(trace.trim().is_empty(), "network system calls: {trace}");
+    assert!(out.contains("1 promoted"), "{out}");
+    let rel = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("receipt: "))
+        .unwrap()
+        .to_owned();
+    let env = std::fs::read(d.join("stick").join(rel)).unwrap();
+    let key = std::fs::read(d.join("st/appliance-key.json")).unwrap();
+    let receipt = airlock::receipt::verify_receipt(&env, &key).unwrap();
+    let gha = receipt.signers.iter().find(|s| s.key_id == GHA).unwrap();
+    assert_eq!(gha.sigstore.as_ref().unwrap().subject, SUBJECT);
+}
+
+/// Seed 000 (§9.2): the signing-operations `active_key_id` and the evidence `key_id` must name an
+/// Ed25519 or minisign key that signed. A release whose manifest names the Sigstore identity is
+/// rejected although the identity counted toward the threshold.
+#[test]
+fn the_active_key_cannot_be_a_sigstore_identity() {
+    if !python_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let r = release_edit(&keys, tmp.path(), true, Default::default(), |o| {
+        o.key_id = GHA.into();
+    });
+    let instance = sigstore_instance(&r, tmp.path(), SUBJECT);
+    let kit = kit(
+        keys,
+        &instance,
+        vec![sigstore_key(GHA, PIN, REPO)],
+        &[GHA],
+        1,
+    );
+    let name = put(&kit, &r, &instance, Some("good"), "active.tar");
+    let rep = kit.run_bundles(&[&name]);
+    let res = result(&rep, &name);
+    assert_rejected_with(res, &["signing-operations-mismatch", "evidence-mismatch"]);
+    assert!(
+        res.reasons
+            .iter()
+            .any(|x| x.message.contains("is a Sigstore identity")),
+        "{:#?}",
+        res.reasons
+    );
 }

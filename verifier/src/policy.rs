@@ -253,11 +253,16 @@ fn check_evidence(
                 )));
             }
         }
-        if !rel.signers().iter().any(|s| s.key_id == ev.key_id) {
-            reasons.push(mismatch(format!(
+        match rel.signers().iter().find(|s| s.key_id == ev.key_id) {
+            Some(s) if s.sigstore.is_none() => {}
+            Some(_) => reasons.push(mismatch(format!(
+                "key_id {} is a Sigstore identity; the release key must be an Ed25519 or minisign key that signed (formats §9.2)",
+                ev.key_id
+            ))),
+            None => reasons.push(mismatch(format!(
                 "key_id {} is not among the keys that signed the release",
                 ev.key_id
-            )));
+            ))),
         }
     }
     Some((ev, version))
@@ -313,15 +318,20 @@ fn check_signing_ops(
         }
     }
     if let Some(rel) = release {
-        if !rel
+        match rel
             .signers()
             .iter()
-            .any(|s| s.key_id.as_str() == facts.active_key_id)
+            .find(|s| s.key_id.as_str() == facts.active_key_id)
         {
-            reasons.push(mismatch(format!(
+            Some(s) if s.sigstore.is_none() => {}
+            Some(_) => reasons.push(mismatch(format!(
+                "active_key_id {} is a Sigstore identity; seed 000 requires an Ed25519 release key that signed (formats §9.2)",
+                facts.active_key_id
+            ))),
+            None => reasons.push(mismatch(format!(
                 "active_key_id {} is not among the keys that signed the release",
                 facts.active_key_id
-            )));
+            ))),
         }
     }
 }

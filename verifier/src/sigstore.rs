@@ -6,10 +6,11 @@
 
 use sigstore_verify::bundle::Error as BundleError;
 use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::bundle::VerificationMaterialContent;
 use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash, SignatureContent};
 use sigstore_verify::{
-    CertificateError, Error, PublicKeyVerificationPolicy, TimestampError, TransparencyLogError,
-    VerificationPolicy, Verifier,
+    CertificateError, Error, PublicKeyVerificationPolicy, TransparencyLogError, VerificationPolicy,
+    Verifier,
 };
 use std::fmt;
 
@@ -98,8 +99,6 @@ pub struct Verified {
     /// The Rekor v1 integrated time under a verified SET/inclusion (seconds since the epoch);
     /// `None` for Rekor v2 entries, whose time is an RFC 3161 timestamp.
     pub integrated_time: Option<i64>,
-    /// Earliest verified signing time (seconds since the epoch).
-    pub signing_time: i64,
     /// The leaf's Fulcio extensions (arc 1.3.6.1.4.1.57264.1): dotted OID → value.
     pub extensions: Vec<(String, String)>,
     /// The DSSE envelope's `(payloadType, payload)`, when the bundle signs one.
@@ -163,6 +162,7 @@ pub fn verify_keyless(
         detail: "the bundle carries no signing certificate".into(),
     })?;
     let leaf_der = leaf.as_bytes().to_vec();
+    refuse_root_in_chain(bundle)?;
     let policy = VerificationPolicy::any_identity();
     let result = verifier
         .verify(artifact(signed), bundle, &policy)
@@ -185,15 +185,12 @@ pub fn verify_keyless(
             step: Step::Chain,
             detail: "the certificate has no URI or email SAN".into(),
         })?;
-    let signing_time = result
-        .verified_timestamps()
-        .iter()
-        .map(|t| t.as_second())
-        .min()
-        .ok_or_else(|| Failure {
+    if result.verified_timestamps().is_empty() {
+        return Err(Failure {
             step: Step::Time,
             detail: "no verified signing time".into(),
-        })?;
+        });
+    }
     let log_index = bundle
         .verification_material
         .tlog_entries
@@ -217,7 +214,6 @@ pub fn verify_keyless(
         leaf_der,
         log_index,
         integrated_time: result.integrated_time().map(|t| t.as_second()),
-        signing_time,
     })
 }
 
@@ -241,6 +237,32 @@ pub fn verify_with_key(
         )
         .map(|_| ())
         .map_err(classify)
+}
+
+/// The client specification: a bundle's certificate chain must not carry a root (self-signed)
+/// certificate; trust comes from the trusted root only. `sigstore-verify` does not check this.
+fn refuse_root_in_chain(bundle: &Bundle) -> Result<(), Failure> {
+    use x509_cert::der::Decode;
+    let VerificationMaterialContent::X509CertificateChain { certificates } =
+        &bundle.verification_material.content
+    else {
+        return Ok(());
+    };
+    for c in certificates {
+        let cert =
+            x509_cert::Certificate::from_der(c.raw_bytes.as_bytes()).map_err(|e| Failure {
+                step: Step::Chain,
+                detail: format!("a certificate of the bundle's chain does not parse: {e}"),
+            })?;
+        if cert.tbs_certificate.subject == cert.tbs_certificate.issuer {
+            return Err(Failure {
+                step: Step::Chain,
+                detail: "the bundle's certificate chain carries a root (self-signed) certificate"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Fulcio's OID arc for its certificate extensions.
@@ -291,7 +313,6 @@ fn classify(e: Error) -> Failure {
     let step = match &e {
         Error::Certificate(CertificateError::Sct(_)) => Step::Sct,
         Error::Certificate(_) | Error::TrustedCertificate(_) => Step::Chain,
-        Error::Timestamp(TimestampError::NoVerifiedTimestamp(_)) => Step::Time,
         Error::Timestamp(_) => Step::Time,
         // The SET is what proves the integrated time.
         Error::TransparencyLog(
