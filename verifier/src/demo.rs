@@ -254,6 +254,7 @@ pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
             source_repository: SOURCE_REPO.into(),
             ref_pattern: "refs/tags/v*".into(),
         }],
+        sigstore: None,
     };
     let mut payload = root::payload(1, &content);
     payload.governance = Some(GovernancePolicy {
@@ -336,6 +337,7 @@ pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
             custody: pack::custody("demo: generated in a temporary directory, never on the media"),
             created_at: now,
             anchor: None,
+            sigstore: Default::default(),
         };
         let artifacts = pack::collect_artifacts(&dist)?;
         let meta = pack::metadata(&opts, &artifacts)?;

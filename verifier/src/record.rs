@@ -190,9 +190,9 @@ impl<'a> Recorder<'a> {
                 Ok(name) => listing.artifacts_file = Some(name),
                 Err(e) => {
                     self.halted = true;
-                    return Err(format!(
-                        "{rel}: the artifact list beside the receipt could not be written ({e}); no receipt was written and the state was not updated"
-                    ));
+                    return (None, Some(format!(
+                        "{rel}: the artifact list beside the receipt could not be written ({e}); the decision was not recorded and no receipt was written"
+                    )));
                 }
             }
         }

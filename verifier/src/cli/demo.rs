@@ -75,16 +75,16 @@ pub fn run_governed() -> Result<u8, String> {
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let d = crate::demo::prepare_governed(&tmp)?;
-    println!("Airlock release-governance demo in {}", tmp.display());
-    println!(
+    crate::outln!("Airlock release-governance demo in {}", tmp.display());
+    crate::outln!(
         "  anchor (pins cavra/cavra and release.yml): {}",
         d.anchor.display()
     );
-    println!(
+    crate::outln!(
         "  vault: {}/hmac-keys (TEST ONLY secrets)",
         d.state.display()
     );
-    println!("  media: {}\n", d.media.display());
+    crate::outln!("  media: {}\n", d.media.display());
     let opts = VerifyOptions {
         media: d.media.clone(),
         bundles: Vec::new(),
@@ -92,10 +92,11 @@ pub fn run_governed() -> Result<u8, String> {
         anchor_sha256: None,
         state_dir: d.state.clone(),
         write: WriteMode::Write,
+        image: None,
     };
     let progress = output::ConsoleProgress::new();
     let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
-    print!("{}", output::human_report(&report));
+    crate::cli::console::out(format_args!("{}", output::human_report(&report)));
     let expected = report.problems.is_empty()
         && report.results.len() == 2
         && report

@@ -267,7 +267,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
     let check = verify_log(&bytes, &keyring, now);
     let report = check.report(now);
     let doc = crate::document::dsse::to_pretty_json(&report);
-    println!(
+    crate::outln!(
         "governance evidence log {}: chain {}, signatures {} ({} records, keys {})",
         log_path.display(),
         report.chain,
@@ -280,7 +280,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
         }
     );
     for r in &check.reasons {
-        println!("  {}: {}", r.code, r.message);
+        crate::outln!("  {}: {}", r.code, r.message);
     }
     let dir = log_path.parent().unwrap_or(Path::new("."));
     let beside = dir.join(REPORT_NAME);
@@ -296,7 +296,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
                 ..report.clone()
             } == p
         });
-        println!(
+        crate::outln!(
             "published report {}: {}",
             beside.display(),
             if agrees {
@@ -326,6 +326,6 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
             dir.join(name)
         }
     };
-    println!("report: {}", written.display());
+    crate::outln!("report: {}", written.display());
     Ok(if check.ok() && agrees { 0 } else { 1 })
 }

@@ -92,7 +92,7 @@ pub fn verify_bundle(args: &VerifyBundle) -> Result<u8, String> {
 }
 
 fn valid(who: &str) -> u8 {
-    println!("OK: Sigstore bundle verified offline, signed by {who}");
+    crate::outln!("OK: Sigstore bundle verified offline, signed by {who}");
     0
 }
 

@@ -19,7 +19,7 @@ pub fn add(state: &Path, key_id: &str, file: &Path) -> Result<u8, String> {
             .and_then(|r| r.keys.get(&id).map(|k| k.material.clone()))
         {
             if secret_sha256 != secret.sha256() {
-                println!(
+                crate::outln!(
                     "the secret's sha256 {} is not the secret_sha256 the anchor pins for {id}; nothing installed",
                     secret.sha256_hex()
                 );
@@ -28,7 +28,7 @@ pub fn add(state: &Path, key_id: &str, file: &Path) -> Result<u8, String> {
         }
     }
     let path = vault::install(state, &id, &secret)?;
-    println!(
+    crate::outln!(
         "installed the secret of {id} (secret_sha256 {}) in {}",
         secret.sha256_hex(),
         path.display()
