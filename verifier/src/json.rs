@@ -112,6 +112,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 
 /// Parses `bytes` (at most `cap` of them) strictly into `T`.
 pub fn parse_capped<T: DeserializeOwned>(bytes: &[u8], cap: usize) -> Result<T, JsonError> {
+    parse_borrowed(bytes, cap)
+}
+
+/// Like [`parse_capped`], but `T` may borrow from `bytes` (a large base64 string need not be
+/// copied before it is decoded).
+pub fn parse_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8], cap: usize) -> Result<T, JsonError> {
     if bytes.len() > cap {
         return Err(JsonError(format!(
             "document is {} bytes, more than the {cap}-byte limit",

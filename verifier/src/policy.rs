@@ -549,6 +549,8 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         release.as_ref(),
         &mut reasons,
     );
+    // Not needed any more: free it before the provenance (the largest document) is read.
+    drop(sums);
     let prov = match &root {
         Some(r) => match provenance::verify_files(
             r,

@@ -30,6 +30,17 @@ struct RawEnvelope {
     signatures: Vec<RawSignature>,
 }
 
+/// What [`Envelope::parse_capped`] reads: the payload borrowed from the file's bytes (a
+/// provenance payload can be tens of MiB of base64).
+#[derive(Deserialize)]
+struct BorrowedEnvelope<'a> {
+    #[serde(rename = "payloadType")]
+    payload_type: String,
+    #[serde(borrow)]
+    payload: std::borrow::Cow<'a, str>,
+    signatures: Vec<RawSignature>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct RawSignature {
     keyid: String,
@@ -65,8 +76,8 @@ impl Envelope {
 
     /// Parses an envelope of at most `cap` bytes (a listing document's, e.g. provenance).
     pub fn parse_capped(bytes: &[u8], cap: usize) -> Result<Self, String> {
-        let raw: RawEnvelope =
-            json::parse_capped(bytes, cap).map_err(|e| format!("not a DSSE envelope: {e}"))?;
+        let raw: BorrowedEnvelope<'_> =
+            json::parse_borrowed(bytes, cap).map_err(|e| format!("not a DSSE envelope: {e}"))?;
         if raw.signatures.len() > MAX_SIGNATURES {
             return Err(format!(
                 "{} signatures, more than the limit of {MAX_SIGNATURES}",
