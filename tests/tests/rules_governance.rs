@@ -459,6 +459,10 @@ fn jwt_attacks_are_runner_identity_invalid() {
     c["exp"] = json!(c["iat"].as_i64().unwrap() + 3601);
     cases.push(("lifetime over an hour", es256(&c), c.clone()));
     let mut c = claims.clone();
+    c["iat"] = json!(i64::MIN);
+    c["exp"] = json!(i64::MAX);
+    cases.push(("extreme times", es256(&c), c.clone()));
+    let mut c = claims.clone();
     c["iat"] = json!(1775000000.0);
     cases.push(("iat not an integer", es256(&c), c.clone()));
     // Padded base64url.
