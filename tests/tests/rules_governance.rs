@@ -459,6 +459,10 @@ fn jwt_attacks_are_runner_identity_invalid() {
     c["exp"] = json!(c["iat"].as_i64().unwrap() + 3601);
     cases.push(("lifetime over an hour", es256(&c), c.clone()));
     let mut c = claims.clone();
+    c["iat"] = json!(i64::MIN);
+    c["exp"] = json!(i64::MAX);
+    cases.push(("extreme times", es256(&c), c.clone()));
+    let mut c = claims.clone();
     c["iat"] = json!(1775000000.0);
     cases.push(("iat not an integer", es256(&c), c.clone()));
     // Padded base64url.
@@ -1229,4 +1233,39 @@ fn revoking_one_id_revokes_every_entry_of_the_same_secret() {
         now: now(),
     });
     expect_codes("alias revoked", &a, &[Code::GovernanceKeyUntrusted]);
+}
+
+#[test]
+fn junk_in_any_governance_file_rejects_without_panicking() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let junk: Vec<Vec<u8>> = vec![
+        vec![],
+        b"\n".to_vec(),
+        b"{}".to_vec(),
+        b"null".to_vec(),
+        b"{}\n{}\n".to_vec(),
+        deep.into_bytes(),
+        vec![0xff, 0xfe, b'\n'],
+        b"{\"seq\":18446744073709551616,\"sig\":\"AAAA\"}\n".to_vec(),
+        b",\"sig\":\"\"}\n".to_vec(),
+        b"\"}\n".to_vec(),
+        b"a.b.c".to_vec(),
+        b"..".to_vec(),
+        br#"{"_type":"cavra-runner-auth-claims","mode":"hmac","envelope":{"payloadType":"application/vnd.cavra.runner-claims+json","payload":"e30=","signatures":[{"keyid":"ci-runner-2026-q2","sig":""}]}}"#.to_vec(),
+    ];
+    let base = hmac_files();
+    for name in gf::FILES {
+        for j in &junk {
+            let mut f = base.clone();
+            set(&mut f, name, j.clone());
+            if name == gf::JWT_FILE {
+                let mut cf: Value = serde_json::from_slice(get(&f, gf::CLAIMS_FILE)).unwrap();
+                cf = json!({"_type": "cavra-runner-auth-claims", "mode": "oidc", "token": "retained",
+                            "token_sha256": hex(&sha256(j)), "claims": cf["claims"].clone()});
+                set(&mut f, gf::CLAIMS_FILE, serde_json::to_vec(&cf).unwrap());
+            }
+            let a = judge(&f);
+            assert_eq!(a.verdict, Verdict::Reject, "{name} = {j:?}");
+        }
+    }
 }

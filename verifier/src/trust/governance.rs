@@ -383,10 +383,11 @@ fn token_times(c: &Map<String, Value>, now: Timestamp) -> Result<(), String> {
     if iat > exp {
         return Err(format!("iat {iat} is after exp {exp}"));
     }
-    if exp - iat > MAX_TOKEN_LIFETIME {
+    // i128: two extreme i64 values must not overflow.
+    let lifetime = i128::from(exp) - i128::from(iat);
+    if lifetime > i128::from(MAX_TOKEN_LIFETIME) {
         return Err(format!(
-            "the token lives {} s, more than {MAX_TOKEN_LIFETIME} s",
-            exp - iat
+            "the token lives {lifetime} s, more than {MAX_TOKEN_LIFETIME} s"
         ));
     }
     if iat > now.unix() {
