@@ -108,6 +108,20 @@ fn every_conformance_case_has_the_expected_outcome() {
     );
 }
 
+/// The protocol before sigstore-conformance #162 passed `--verify-digest` before the digest.
+#[test]
+fn the_older_verify_digest_flag_is_accepted() {
+    let case = cases_dir().join("happy-path-v0.3");
+    let mut a = protocol_args(&case, true);
+    let digest = a.pop().unwrap();
+    a.push("--verify-digest".into());
+    a.push(digest);
+    assert_eq!(run(&a).status.code(), Some(0));
+    a.pop();
+    a.push("a.txt".into());
+    assert_eq!(run(&a).status.code(), Some(2));
+}
+
 #[test]
 fn a_failure_names_the_step() {
     let out = run(&protocol_args(

@@ -107,6 +107,9 @@ enum SigstoreCommand {
         /// The Sigstore trusted_root.json (default: the public-good root built in).
         #[arg(long)]
         trusted_root: Option<PathBuf>,
+        /// FILE_OR_DIGEST is a digest (the protocol's flag before sigstore-conformance #162).
+        #[arg(long)]
+        verify_digest: bool,
         /// The signed file, or `sha256:<hex>` of it (a DSSE statement's subject).
         file_or_digest: String,
     },
@@ -266,6 +269,7 @@ fn run_cli() -> u8 {
                     certificate_oidc_issuer,
                     key,
                     trusted_root,
+                    verify_digest,
                     file_or_digest,
                 },
         } => finish(sigstore::verify_bundle(&sigstore::VerifyBundle {
@@ -275,6 +279,7 @@ fn run_cli() -> u8 {
             issuer: certificate_oidc_issuer,
             key,
             trusted_root,
+            verify_digest,
             file_or_digest,
         })),
         Command::Codes => {

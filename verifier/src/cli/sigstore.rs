@@ -18,6 +18,8 @@ pub struct VerifyBundle {
     pub issuer: Option<String>,
     pub key: Option<PathBuf>,
     pub trusted_root: Option<PathBuf>,
+    /// FILE_OR_DIGEST must be a digest.
+    pub verify_digest: bool,
     pub file_or_digest: String,
 }
 
@@ -38,7 +40,18 @@ pub fn verify_bundle(args: &VerifyBundle) -> Result<u8, String> {
         Err(f) => return Ok(invalid(&f.to_string())),
     };
     let bytes;
-    let signed = match digest_argument(&args.file_or_digest) {
+    let digest = if args.verify_digest {
+        let d = parse_digest(&args.file_or_digest).ok_or_else(|| {
+            format!(
+                "--verify-digest: {:?} is not sha256:<64 hex>",
+                args.file_or_digest
+            )
+        })?;
+        Some(d)
+    } else {
+        digest_argument(&args.file_or_digest)
+    };
+    let signed = match digest {
         Some(d) => Signed::Sha256(d),
         None => {
             let path = Path::new(&args.file_or_digest);
@@ -103,8 +116,16 @@ fn invalid(why: &str) -> u8 {
 
 /// `sha256:<64 lowercase or uppercase hex>` that is not a path on disk (the protocol's rule).
 fn digest_argument(arg: &str) -> Option<[u8; 32]> {
+    if Path::new(arg).exists() {
+        return None;
+    }
+    parse_digest(arg)
+}
+
+/// `sha256:<64 hex>`.
+fn parse_digest(arg: &str) -> Option<[u8; 32]> {
     let hex = arg.strip_prefix("sha256:")?;
-    if hex.len() != 64 || Path::new(arg).exists() {
+    if hex.len() != 64 {
         return None;
     }
     let mut out = [0u8; 32];
