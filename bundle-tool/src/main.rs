@@ -693,26 +693,11 @@ fn pack_cmd(a: Pack) -> R<()> {
                 .to_string(),
         )
     };
-    let compress = a.compress.as_deref().map(Compression::parse).transpose()?;
-    let out = match (a.out, compress) {
-        (Some(out), Some(c)) => {
-            if Compression::for_path(&out)? != c {
-                return Err(format!(
-                    "--out {} does not end in {} as --compress asks",
-                    out.display(),
-                    c.extension()
-                ));
-            }
-            out
-        }
-        (Some(out), None) => out,
-        (None, c) => PathBuf::from(format!(
-            "{}-{}{}",
-            a.package,
-            a.version,
-            c.unwrap_or(Compression::Gzip).extension()
-        )),
-    };
+    let out = Compression::output_path(
+        a.out,
+        a.compress.as_deref(),
+        &format!("{}-{}", a.package, a.version),
+    )?;
     let opts = PackOptions {
         dist: a.dist,
         out,
