@@ -134,6 +134,34 @@ pub fn artifacts(files: &[FileEntry]) -> impl Iterator<Item = &FileEntry> {
     files.iter().filter(|f| !is_metadata(&f.name))
 }
 
+/// Most reasons one verdict lists. 100 000 bad entries would otherwise give a receipt of many
+/// MiB (no receipt reader accepts more than 1 MiB) and an evidence record line longer than any
+/// log reader accepts (`evidence::MAX_RECORD_BYTES`), which would stop every later run.
+pub const MAX_VERDICT_REASONS: usize = 200;
+
+/// Keeps the first `MAX_VERDICT_REASONS - 1` reasons and sums up the rest in one last reason
+/// (with the code of the first one left out, and every code left out named in its message).
+fn cap_reasons(reasons: &mut Vec<Reason>) {
+    if reasons.len() <= MAX_VERDICT_REASONS {
+        return;
+    }
+    let rest = reasons.split_off(MAX_VERDICT_REASONS - 1);
+    let Some(first) = rest.first() else {
+        return;
+    };
+    let mut codes: Vec<&str> = rest.iter().map(|r| r.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    reasons.push(Reason::new(
+        first.code,
+        format!(
+            "... and {} more problems, not listed (a verdict lists at most {MAX_VERDICT_REASONS}); their codes: {}",
+            rest.len(),
+            codes.join(", ")
+        ),
+    ));
+}
+
 fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> {
     let Some(text) = meta(scan, "checksums.txt") else {
         reasons.push(Reason::new(
@@ -600,6 +628,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     }
     // Verdict and what it changes.
     reasons.dedup();
+    cap_reasons(&mut reasons);
     let verdict = if reasons.is_empty() {
         Verdict::Promote
     } else {
