@@ -429,3 +429,46 @@ pub fn write_receipt(
     )?;
     Ok(format!("{RECEIPTS_DIR}/{name}"))
 }
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    fn art(name: &str, size: u64) -> ArtifactRef {
+        ArtifactRef {
+            name: name.into(),
+            sha256: "ab".repeat(32),
+            size,
+        }
+    }
+
+    /// The canonical list's exact bytes (formats §6.2): sorted by name bytewise, one
+    /// `<sha256> <size> <name>\n` line each.
+    #[test]
+    fn canonical_listing_bytes() {
+        let list = [art("b", 10), art("B/x", 0), art("a b", 7)];
+        let want = format!("{h} 0 B/x\n{h} 7 a b\n{h} 10 b\n", h = "ab".repeat(32));
+        assert_eq!(canonical_listing(&list), want.into_bytes());
+    }
+
+    /// Inline up to MAX_INLINE_ARTIFACTS, a side file beyond; the digest is over the same bytes.
+    #[test]
+    fn inline_up_to_the_cap_then_a_side_file() {
+        let small: Vec<ArtifactRef> = (0..MAX_INLINE_ARTIFACTS)
+            .map(|i| art(&format!("f{i}"), 1))
+            .collect();
+        let (inline, listing, side) = artifact_fields(&small);
+        assert_eq!(inline.len(), MAX_INLINE_ARTIFACTS);
+        assert!(side.is_none());
+        assert_eq!(
+            listing.artifacts_sha256,
+            hex(&sha256(&canonical_listing(&small)))
+        );
+        let mut big = small;
+        big.push(art("g", 2));
+        let (inline, listing, side) = artifact_fields(&big);
+        assert!(inline.is_empty());
+        assert_eq!(listing.artifacts_count, MAX_INLINE_ARTIFACTS as u64 + 1);
+        assert_eq!(side, Some(canonical_listing(&big)));
+    }
+}
