@@ -540,7 +540,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         _ => None,
     };
     // Evidence, signing operations, provenance.
-    let evidence = check_evidence(scan, release.as_ref(), &mut reasons);
+    let mut evidence = check_evidence(scan, release.as_ref(), &mut reasons);
     check_signing_ops(
         scan,
         sums.as_ref(),
@@ -548,8 +548,12 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         release.as_ref(),
         &mut reasons,
     );
-    // Not needed any more: free it before the provenance (the largest document) is read.
+    // Not needed any more: free them before the provenance (the largest document) is read. Of the
+    // evidence only its header is used from here on (ref, commit, package, version).
     drop(sums);
+    if let Some((e, _)) = evidence.as_mut() {
+        e.artifacts = Vec::new();
+    }
     let prov = match &root {
         Some(r) => match provenance::verify(r, &revs, meta(scan, provenance::FILE), input.now) {
             Ok(p) => {
