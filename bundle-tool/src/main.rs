@@ -774,8 +774,9 @@ fn media_cmd(c: MediaCmd) -> R<()> {
 
 fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     let ReceiptCmd::Verify { receipt, key, json } = c;
-    let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
-    airlock::receipt::verify_listing(&p, receipt.parent().unwrap_or(Path::new(".")))?;
+    let envelope = read(&receipt)?;
+    let p = airlock::receipt::verify_receipt(&envelope, &read(&key)?)?;
+    airlock::receipt::verify_listing(&envelope, &p, receipt.parent().unwrap_or(Path::new(".")))?;
     if json {
         print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
         return Ok(());

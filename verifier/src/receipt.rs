@@ -100,13 +100,9 @@ pub struct ReceiptPayload {
     /// Version, when known.
     pub version: Option<String>,
     /// Artifacts (name, digest, size), in archive order, when there are at most
-    /// [`MAX_INLINE_ARTIFACTS`]; empty otherwise (the list is then in the side file that
-    /// `listing.artifacts_file` names).
+    /// [`MAX_INLINE_ARTIFACTS`]; empty otherwise (the list is then in the side file that the
+    /// receipt's [`ArtifactListing`] names).
     pub artifacts: Vec<ArtifactRef>,
-    /// The count and digest of the canonical artifact list (see [`ArtifactListing`]); absent in
-    /// receipts written before it existed.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
-    pub listing: Option<ArtifactListing>,
     /// Trust root used.
     pub trust_root: DocumentRef,
     /// Revocation list used.
@@ -198,13 +194,50 @@ pub fn write_listing(
     atomic::write_first_free(storage, &dir, listing_names(sha256_hex), bytes, MODE_PUBLIC)
 }
 
+/// The listing members of a receipt payload (next to the [`ReceiptPayload`] members, which do
+/// not include them so that the payload type stays as it was).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ListingMembers {
+    #[serde(default)]
+    artifacts_count: Option<u64>,
+    #[serde(default)]
+    artifacts_sha256: Option<String>,
+    #[serde(default)]
+    artifacts_file: Option<String>,
+}
+
+/// The [`ArtifactListing`] a receipt envelope's payload carries (None for a receipt written
+/// before listings existed). Call after [`verify_receipt`]: the payload is then authentic.
+pub fn receipt_listing(envelope: &[u8]) -> Result<Option<ArtifactListing>, String> {
+    let env = Envelope::parse(envelope)?;
+    let m: ListingMembers =
+        crate::json::parse(&env.payload).map_err(|e| format!("receipt payload: {e}"))?;
+    match (m.artifacts_count, m.artifacts_sha256) {
+        (None, None) if m.artifacts_file.is_none() => Ok(None),
+        (Some(artifacts_count), Some(artifacts_sha256)) => Ok(Some(ArtifactListing {
+            artifacts_count,
+            artifacts_sha256,
+            artifacts_file: m.artifacts_file,
+        })),
+        _ => Err(
+            "the receipt's artifact listing is incomplete (artifacts_count, artifacts_sha256)"
+                .into(),
+        ),
+    }
+}
+
 /// Checks a verified receipt's artifacts against its listing: the inline list's canonical bytes,
 /// or the side file in `receipt_dir`, must have the count and digest the receipt signs. A receipt
 /// without a listing (written before it existed) passes.
-pub fn verify_listing(payload: &ReceiptPayload, receipt_dir: &Path) -> Result<(), String> {
-    let Some(listing) = &payload.listing else {
+pub fn verify_listing(
+    envelope: &[u8],
+    payload: &ReceiptPayload,
+    receipt_dir: &Path,
+) -> Result<(), String> {
+    let Some(listing) = receipt_listing(envelope)? else {
         return Ok(());
     };
+    let listing = &listing;
     let bytes = match &listing.artifacts_file {
         None => {
             if payload.artifacts.len() as u64 != listing.artifacts_count {
@@ -267,7 +300,23 @@ pub const MAX_RECEIPT_BYTES: usize = crate::json::MAX_DOCUMENT_BYTES;
 /// Signs `payload` as a DSSE envelope (payloadType [`payload_type::RECEIPT`]) with the appliance
 /// key; returns the envelope file's bytes.
 pub fn sign_receipt(payload: &ReceiptPayload, key: &ApplianceKey) -> Vec<u8> {
-    let body = dsse::to_pretty_json(payload);
+    sign_receipt_with(payload, None, key)
+}
+
+/// [`sign_receipt`] with the artifact listing members after the payload's own.
+pub fn sign_receipt_with(
+    payload: &ReceiptPayload,
+    listing: Option<&ArtifactListing>,
+    key: &ApplianceKey,
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct WithListing<'a> {
+        #[serde(flatten)]
+        payload: &'a ReceiptPayload,
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        listing: Option<&'a ArtifactListing>,
+    }
+    let body = dsse::to_pretty_json(&WithListing { payload, listing });
     dsse::sign(
         payload_type::RECEIPT,
         &body,

@@ -175,7 +175,6 @@ impl<'a> Recorder<'a> {
             package: a.package.clone(),
             version: a.version.clone(),
             artifacts,
-            listing: Some(listing),
             trust_root: a.trust_root.clone(),
             revocations: a.revocations.clone(),
             signers: a.signers.clone(),
@@ -191,7 +190,7 @@ impl<'a> Recorder<'a> {
             release_evidence_sha256: a.release_evidence_sha256.clone(),
             provenance: a.provenance.clone(),
         };
-        let envelope = receipt::sign_receipt(&payload, key);
+        let envelope = receipt::sign_receipt_with(&payload, Some(&listing), key);
         let file_name = Path::new(rel)
             .file_name()
             .and_then(|n| n.to_str())
