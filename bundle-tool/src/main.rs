@@ -761,26 +761,11 @@ fn pack_cmd(a: Pack) -> R<()> {
                 .to_string(),
         )
     };
-    let compress = a.compress.as_deref().map(Compression::parse).transpose()?;
-    let out = match (a.out, compress) {
-        (Some(out), Some(c)) => {
-            if Compression::for_path(&out)? != c {
-                return Err(format!(
-                    "--out {} does not end in {} as --compress asks",
-                    out.display(),
-                    c.extension()
-                ));
-            }
-            out
-        }
-        (Some(out), None) => out,
-        (None, c) => PathBuf::from(format!(
-            "{}-{}{}",
-            a.package,
-            a.version,
-            c.unwrap_or(Compression::Gzip).extension()
-        )),
-    };
+    let out = Compression::output_path(
+        a.out,
+        a.compress.as_deref(),
+        &format!("{}-{}", a.package, a.version),
+    )?;
     let opts = PackOptions {
         dist: a.dist,
         out,
@@ -880,8 +865,9 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         json,
         image_sha256,
     } = c;
-    let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
-    airlock::receipt::verify_listing(&p, receipt.parent().unwrap_or(Path::new(".")))?;
+    let envelope = read(&receipt)?;
+    let p = airlock::receipt::verify_receipt(&envelope, &read(&key)?)?;
+    airlock::receipt::verify_listing(&envelope, &p, receipt.parent().unwrap_or(Path::new(".")))?;
     if let Some(want) = &image_sha256 {
         p.require_image(want)?;
     }

@@ -164,7 +164,6 @@ fn receipt_payload(verdict: Verdict) -> ReceiptPayload {
             sha256: "cd".repeat(32),
             size: 7,
         }],
-        listing: None,
         trust_root: DocumentRef {
             version: Some(1),
             sha256: Some(hex(&sha256(&f.anchor))),

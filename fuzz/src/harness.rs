@@ -567,7 +567,6 @@ pub fn small_limits() -> Limits {
         max_name_bytes: 8192,
         max_header_bytes: 4096,
         max_metadata_bytes: 16 * 1024,
-        max_listing_bytes: 16 * 1024,
         max_metadata_files: 8,
         max_total_bytes: 4 << 20,
         deadline: None,

@@ -143,6 +143,34 @@ pub fn artifacts(files: &[FileEntry]) -> impl Iterator<Item = &FileEntry> {
     files.iter().filter(|f| !is_metadata(&f.name))
 }
 
+/// Most reasons one verdict lists. 100 000 bad entries would otherwise give a receipt of many
+/// MiB (no receipt reader accepts more than 1 MiB) and an evidence record line longer than any
+/// log reader accepts (`evidence::MAX_RECORD_BYTES`), which would stop every later run.
+pub const MAX_VERDICT_REASONS: usize = 200;
+
+/// Keeps the first `MAX_VERDICT_REASONS - 1` reasons and sums up the rest in one last reason
+/// (with the code of the first one left out, and every code left out named in its message).
+fn cap_reasons(reasons: &mut Vec<Reason>) {
+    if reasons.len() <= MAX_VERDICT_REASONS {
+        return;
+    }
+    let rest = reasons.split_off(MAX_VERDICT_REASONS - 1);
+    let Some(first) = rest.first() else {
+        return;
+    };
+    let mut codes: Vec<&str> = rest.iter().map(|r| r.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    reasons.push(Reason::new(
+        first.code,
+        format!(
+            "... and {} more problems, not listed (a verdict lists at most {MAX_VERDICT_REASONS}); their codes: {}",
+            rest.len(),
+            codes.join(", ")
+        ),
+    ));
+}
+
 fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> {
     let Some(text) = meta(scan, "checksums.txt") else {
         reasons.push(Reason::new(
@@ -541,7 +569,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         _ => None,
     };
     // Evidence, signing operations, provenance.
-    let evidence = check_evidence(scan, release.as_ref(), &mut reasons);
+    let mut evidence = check_evidence(scan, release.as_ref(), &mut reasons);
     check_signing_ops(
         scan,
         sums.as_ref(),
@@ -549,8 +577,12 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         release.as_ref(),
         &mut reasons,
     );
-    // Not needed any more: free it before the provenance (the largest document) is read.
+    // Not needed any more: free them before the provenance (the largest document) is read. Of the
+    // evidence only its header is used from here on (ref, commit, package, version).
     drop(sums);
+    if let Some((e, _)) = evidence.as_mut() {
+        e.artifacts = Vec::new();
+    }
     let prov = match &root {
         Some(r) => match provenance::verify_files(
             r,
@@ -668,6 +700,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     }
     // Verdict and what it changes.
     reasons.dedup();
+    cap_reasons(&mut reasons);
     let verdict = if reasons.is_empty() {
         Verdict::Promote
     } else {

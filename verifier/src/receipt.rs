@@ -141,13 +141,9 @@ pub struct ReceiptPayload {
     /// Version, when known.
     pub version: Option<String>,
     /// Artifacts (name, digest, size), in archive order, when there are at most
-    /// [`MAX_INLINE_ARTIFACTS`]; empty otherwise (the list is then in the side file that
-    /// `listing.artifacts_file` names).
+    /// [`MAX_INLINE_ARTIFACTS`]; empty otherwise (the list is then in the side file that the
+    /// receipt's [`ArtifactListing`] names).
     pub artifacts: Vec<ArtifactRef>,
-    /// The count and digest of the canonical artifact list (see [`ArtifactListing`]); absent in
-    /// receipts written before it existed.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
-    pub listing: Option<ArtifactListing>,
     /// Trust root used.
     pub trust_root: DocumentRef,
     /// Revocation list used.
@@ -239,13 +235,50 @@ pub fn write_listing(
     atomic::write_first_free(storage, &dir, listing_names(sha256_hex), bytes, MODE_PUBLIC)
 }
 
+/// The listing members of a receipt payload (next to the [`ReceiptPayload`] members, which do
+/// not include them so that the payload type stays as it was).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ListingMembers {
+    #[serde(default)]
+    artifacts_count: Option<u64>,
+    #[serde(default)]
+    artifacts_sha256: Option<String>,
+    #[serde(default)]
+    artifacts_file: Option<String>,
+}
+
+/// The [`ArtifactListing`] a receipt envelope's payload carries (None for a receipt written
+/// before listings existed). Call after [`verify_receipt`]: the payload is then authentic.
+pub fn receipt_listing(envelope: &[u8]) -> Result<Option<ArtifactListing>, String> {
+    let env = Envelope::parse(envelope)?;
+    let m: ListingMembers =
+        crate::json::parse(&env.payload).map_err(|e| format!("receipt payload: {e}"))?;
+    match (m.artifacts_count, m.artifacts_sha256) {
+        (None, None) if m.artifacts_file.is_none() => Ok(None),
+        (Some(artifacts_count), Some(artifacts_sha256)) => Ok(Some(ArtifactListing {
+            artifacts_count,
+            artifacts_sha256,
+            artifacts_file: m.artifacts_file,
+        })),
+        _ => Err(
+            "the receipt's artifact listing is incomplete (artifacts_count, artifacts_sha256)"
+                .into(),
+        ),
+    }
+}
+
 /// Checks a verified receipt's artifacts against its listing: the inline list's canonical bytes,
 /// or the side file in `receipt_dir`, must have the count and digest the receipt signs. A receipt
 /// without a listing (written before it existed) passes.
-pub fn verify_listing(payload: &ReceiptPayload, receipt_dir: &Path) -> Result<(), String> {
-    let Some(listing) = &payload.listing else {
+pub fn verify_listing(
+    envelope: &[u8],
+    payload: &ReceiptPayload,
+    receipt_dir: &Path,
+) -> Result<(), String> {
+    let Some(listing) = receipt_listing(envelope)? else {
         return Ok(());
     };
+    let listing = &listing;
     let bytes = match &listing.artifacts_file {
         None => {
             if payload.artifacts.len() as u64 != listing.artifacts_count {
@@ -308,31 +341,34 @@ pub const MAX_RECEIPT_BYTES: usize = crate::json::MAX_DOCUMENT_BYTES;
 /// Signs `payload` as a DSSE envelope (payloadType [`payload_type::RECEIPT`]) with the appliance
 /// key; returns the envelope file's bytes.
 pub fn sign_receipt(payload: &ReceiptPayload, key: &ApplianceKey) -> Vec<u8> {
-    sign_receipt_with(payload, None, key)
+    sign_receipt_with(payload, None, None, key)
 }
 
-/// The payload with the `governance` object (formats §8.3) after the other members; present
-/// only when the trust root in force has `governance`, so other receipts stay byte-identical.
+/// The payload with the artifact listing members (formats §6.2) and, when the trust root in force
+/// has `governance`, the `governance` object (formats §8.3) after the payload's own members (a
+/// receipt under a root without governance has no `governance` member at all).
 #[derive(Serialize)]
-struct GovernedPayload<'a> {
+struct FullPayload<'a> {
     #[serde(flatten)]
     payload: &'a ReceiptPayload,
-    governance: &'a GovernanceRef,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    listing: Option<&'a ArtifactListing>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    governance: Option<&'a GovernanceRef>,
 }
 
-/// [`sign_receipt`], adding the `governance` object when there is one.
+/// [`sign_receipt`] with the artifact listing members and the `governance` object, when given.
 pub fn sign_receipt_with(
     payload: &ReceiptPayload,
+    listing: Option<&ArtifactListing>,
     governance: Option<&GovernanceRef>,
     key: &ApplianceKey,
 ) -> Vec<u8> {
-    let body = match governance {
-        None => dsse::to_pretty_json(payload),
-        Some(governance) => dsse::to_pretty_json(&GovernedPayload {
-            payload,
-            governance,
-        }),
-    };
+    let body = dsse::to_pretty_json(&FullPayload {
+        payload,
+        listing,
+        governance,
+    });
     dsse::sign(
         payload_type::RECEIPT,
         &body,
@@ -493,4 +529,47 @@ pub fn write_receipt(
         MODE_PUBLIC,
     )?;
     Ok(format!("{RECEIPTS_DIR}/{name}"))
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    fn art(name: &str, size: u64) -> ArtifactRef {
+        ArtifactRef {
+            name: name.into(),
+            sha256: "ab".repeat(32),
+            size,
+        }
+    }
+
+    /// The canonical list's exact bytes (formats §6.2): sorted by name bytewise, one
+    /// `<sha256> <size> <name>\n` line each.
+    #[test]
+    fn canonical_listing_bytes() {
+        let list = [art("b", 10), art("B/x", 0), art("a b", 7)];
+        let want = format!("{h} 0 B/x\n{h} 7 a b\n{h} 10 b\n", h = "ab".repeat(32));
+        assert_eq!(canonical_listing(&list), want.into_bytes());
+    }
+
+    /// Inline up to MAX_INLINE_ARTIFACTS, a side file beyond; the digest is over the same bytes.
+    #[test]
+    fn inline_up_to_the_cap_then_a_side_file() {
+        let small: Vec<ArtifactRef> = (0..MAX_INLINE_ARTIFACTS)
+            .map(|i| art(&format!("f{i}"), 1))
+            .collect();
+        let (inline, listing, side) = artifact_fields(&small);
+        assert_eq!(inline.len(), MAX_INLINE_ARTIFACTS);
+        assert!(side.is_none());
+        assert_eq!(
+            listing.artifacts_sha256,
+            hex(&sha256(&canonical_listing(&small)))
+        );
+        let mut big = small;
+        big.push(art("g", 2));
+        let (inline, listing, side) = artifact_fields(&big);
+        assert!(inline.is_empty());
+        assert_eq!(listing.artifacts_count, MAX_INLINE_ARTIFACTS as u64 + 1);
+        assert_eq!(side, Some(canonical_listing(&big)));
+    }
 }

@@ -208,7 +208,6 @@ impl<'a> Recorder<'a> {
             package: a.package.clone(),
             version: a.version.clone(),
             artifacts,
-            listing: Some(listing),
             trust_root: a.trust_root.clone(),
             revocations: a.revocations.clone(),
             signers: a.signers.clone(),
@@ -225,7 +224,7 @@ impl<'a> Recorder<'a> {
             release_evidence_sha256: a.release_evidence_sha256.clone(),
             provenance: a.provenance.clone(),
         };
-        let envelope = receipt::sign_receipt_with(&payload, a.governance.as_ref(), key);
+        let envelope = receipt::sign_receipt_with(&payload, Some(&listing), a.governance.as_ref(), key);
         let record = Record::new(
             head,
             now,

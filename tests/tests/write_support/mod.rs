@@ -461,7 +461,6 @@ pub fn sample_payload(
             sha256: "ab".repeat(32),
             size: 99,
         }],
-        listing: None,
         trust_root: DocumentRef {
             version: Some(3),
             sha256: Some("cd".repeat(32)),

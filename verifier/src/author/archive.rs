@@ -73,6 +73,34 @@ impl Compression {
         }
     }
 
+    /// `airlock-bundle pack`'s output file: `out` when given (its extension must be that of
+    /// `compress` when both are given), else `<stem>` with the extension of `compress` (gzip by
+    /// default).
+    pub fn output_path(
+        out: Option<PathBuf>,
+        compress: Option<&str>,
+        stem: &str,
+    ) -> Result<PathBuf, String> {
+        let compress = compress.map(Self::parse).transpose()?;
+        match (out, compress) {
+            (Some(out), Some(c)) => {
+                if Self::for_path(&out)? != c {
+                    return Err(format!(
+                        "--out {} does not end in {} as --compress asks",
+                        out.display(),
+                        c.extension()
+                    ));
+                }
+                Ok(out)
+            }
+            (Some(out), None) => Self::for_path(&out).map(|_| out),
+            (None, c) => Ok(PathBuf::from(format!(
+                "{stem}{}",
+                c.unwrap_or(Self::Gzip).extension()
+            ))),
+        }
+    }
+
     /// The file name extension a bundle of this kind gets.
     pub fn extension(self) -> &'static str {
         match self {
@@ -171,4 +199,40 @@ pub fn write(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_output_follows_compress_and_refuses_a_mismatch() {
+        let p = |out: Option<&str>, c: Option<&str>| {
+            Compression::output_path(out.map(PathBuf::from), c, "cavra-v1.0.0")
+        };
+        assert_eq!(p(None, None).unwrap(), PathBuf::from("cavra-v1.0.0.tar.gz"));
+        assert_eq!(
+            p(None, Some("zstd")).unwrap(),
+            PathBuf::from("cavra-v1.0.0.tar.zst")
+        );
+        assert_eq!(
+            p(None, Some("xz")).unwrap(),
+            PathBuf::from("cavra-v1.0.0.tar.xz")
+        );
+        assert_eq!(
+            p(None, Some("none")).unwrap(),
+            PathBuf::from("cavra-v1.0.0.tar")
+        );
+        assert_eq!(
+            p(Some("b.tar.zst"), Some("zstd")).unwrap(),
+            PathBuf::from("b.tar.zst")
+        );
+        assert_eq!(
+            p(Some("b.tar.xz"), None).unwrap(),
+            PathBuf::from("b.tar.xz")
+        );
+        assert!(p(Some("b.tar.gz"), Some("zstd")).is_err());
+        assert!(p(Some("b.zip"), None).is_err());
+        assert!(p(None, Some("bzip2")).is_err());
+    }
 }

@@ -18,7 +18,7 @@
 
 use super::entry::{self, canonical, parse_pax, Kind, Names, Pax, Shown};
 use super::stream::{Pull, Upstream};
-use super::{is_listing, is_metadata, FileEntry, Limits, Progress, Scan};
+use super::{is_listing, is_metadata, FileEntry, Limits, Progress, Scan, MAX_DOCUMENT_FILE};
 use crate::reason::{Code, Reason};
 use airlock_core::digest::Sha256;
 use std::time::{Duration, Instant};
@@ -609,9 +609,9 @@ impl Walker<'_> {
         let mut kept = None;
         if is_metadata(&name) {
             let cap = if is_listing(&name) {
-                self.limits.max_listing_bytes
-            } else {
                 self.limits.max_metadata_bytes
+            } else {
+                self.limits.max_metadata_bytes.min(MAX_DOCUMENT_FILE)
             };
             if header.size > cap {
                 problems.push(Reason::new(

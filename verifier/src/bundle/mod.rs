@@ -35,12 +35,10 @@ pub struct Limits {
     pub max_name_bytes: u64,
     /// Largest PAX extended header or GNU long-name entry, in bytes.
     pub max_header_bytes: u64,
-    /// Largest metadata file kept in memory (signatures, trust roots, revocations, signing
-    /// operations), except the listing files.
+    /// Largest metadata file kept in memory. The listing files (`checksums.txt`,
+    /// `release-evidence.json`, the provenance: they name every artifact, see [`is_listing`]) may
+    /// be this large; every other metadata file at most [`MAX_DOCUMENT_FILE`] too.
     pub max_metadata_bytes: u64,
-    /// Largest listing file kept in memory: `checksums.txt`, `release-evidence.json` and the
-    /// provenance, which name every artifact (see [`is_listing`]).
-    pub max_listing_bytes: u64,
     /// Most metadata files kept in memory.
     pub max_metadata_files: usize,
     /// Most bytes of archive content produced (after decompression): the decompression-bomb cap.
@@ -55,8 +53,7 @@ impl Default for Limits {
             max_entries: 100_000,
             max_name_bytes: 16 << 20,
             max_header_bytes: 1 << 20,
-            max_metadata_bytes: 1 << 20,
-            max_listing_bytes: 32 << 20,
+            max_metadata_bytes: 32 << 20,
             max_metadata_files: 1024,
             max_total_bytes: 1 << 40,
             deadline: None,
@@ -157,8 +154,12 @@ pub fn is_metadata(name: &str) -> bool {
             .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Largest metadata file other than a listing file (signatures, trust roots, revocations,
+/// signing operations): the JSON document cap.
+pub const MAX_DOCUMENT_FILE: u64 = crate::json::MAX_DOCUMENT_BYTES as u64;
+
 /// Whether a metadata file names every artifact (and so may be as large as
-/// [`Limits::max_listing_bytes`]).
+/// [`Limits::max_metadata_bytes`]; every other one is capped at [`MAX_DOCUMENT_FILE`] as well).
 pub fn is_listing(name: &str) -> bool {
     matches!(
         name,

@@ -77,7 +77,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
             match receipt::verify_receipt(&rb, &key_bytes) {
                 Ok(payload) => {
                     let checked = evidence::check_against_receipt(&report, &payload, &rb)
-                        .and_then(|()| receipt::verify_listing(&payload, dir));
+                        .and_then(|()| receipt::verify_listing(&rb, &payload, dir));
                     if let Err(e) = checked {
                         problems.push(format!("{}: {e}", p.display()));
                     }
@@ -155,7 +155,7 @@ pub fn verify_receipt(
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
     let receipt_dir = path.parent().unwrap_or(Path::new("."));
     let checked = receipt::verify_receipt(&bytes, &key_bytes)
-        .and_then(|p| receipt::verify_listing(&p, receipt_dir).map(|()| p))
+        .and_then(|p| receipt::verify_listing(&bytes, &p, receipt_dir).map(|()| p))
         .and_then(|p| match image_sha256 {
             Some(want) => p.require_image(want).map(|()| p),
             None => Ok(p),

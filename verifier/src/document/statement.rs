@@ -3,7 +3,6 @@
 use crate::json;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// The Statement `_type`.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -19,16 +18,25 @@ pub struct Subject {
     pub digest: Digests,
 }
 
-/// A subject's digests by algorithm: a small list, not a map (a `BTreeMap` node per subject
-/// would cost half a kilobyte each for 100 000 subjects). Keys are unique (the strict first pass
-/// refuses a repeated key).
+/// A subject's digests by algorithm, small: the SHA-256 (nearly always the only one) in its own
+/// field, any other in a list (a `BTreeMap` node per subject would cost half a kilobyte each for
+/// 100 000 subjects). Keys are unique (the strict first pass refuses a repeated key).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Digests(Vec<(String, String)>);
+pub struct Digests {
+    sha256: Option<String>,
+    others: Vec<(String, String)>,
+}
 
 impl Digests {
     /// The digest for `algorithm`.
     pub fn get(&self, algorithm: &str) -> Option<&String> {
-        self.0.iter().find(|(k, _)| k == algorithm).map(|(_, v)| v)
+        if algorithm == "sha256" {
+            return self.sha256.as_ref();
+        }
+        self.others
+            .iter()
+            .find(|(k, _)| k == algorithm)
+            .map(|(_, v)| v)
     }
 
     /// Whether there is a digest for `algorithm`.
@@ -36,26 +44,55 @@ impl Digests {
         self.get(algorithm).is_some()
     }
 
-    /// `(algorithm, digest)` pairs in document order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    /// `(algorithm, digest)` pairs, the SHA-256 first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &String)> {
+        self.sha256
+            .iter()
+            .map(|v| ("sha256", v))
+            .chain(self.others.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
     /// How many digests.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.others.len() + usize::from(self.sha256.is_some())
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 }
 
 impl<'de> Deserialize<'de> for Digests {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map: BTreeMap<String, String> = BTreeMap::deserialize(d)?;
-        Ok(Self(map.into_iter().collect()))
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Digests;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of digests")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Digests, A::Error> {
+                let mut out = Digests::default();
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let v: String = m.next_value()?;
+                    if out.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate digest algorithm {k:?}"
+                        )));
+                    }
+                    if k == "sha256" {
+                        out.sha256 = Some(v);
+                    } else {
+                        out.others.push((k.into_owned(), v));
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
