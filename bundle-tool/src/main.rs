@@ -141,6 +141,9 @@ enum RootCmd {
         /// A root-role private key to sign with: [ID=]FILE; repeat.
         #[arg(long = "sign")]
         sign: Vec<String>,
+        /// Replace OUT if it exists (published material is otherwise never overwritten).
+        #[arg(long)]
+        force: bool,
     },
     /// Add signatures to a trust root (co-signing).
     Sign {
@@ -172,6 +175,9 @@ enum RootCmd {
         /// A private key of the old or new root role: [ID=]FILE; repeat.
         #[arg(long = "sign")]
         sign: Vec<String>,
+        /// Replace OUT if it exists (published material is otherwise never overwritten).
+        #[arg(long)]
+        force: bool,
     },
     /// Show a trust root and whether its signatures meet the thresholds.
     Show {
@@ -221,6 +227,10 @@ struct Revoke {
     /// Why (optional).
     #[arg(long)]
     reason: Option<String>,
+    /// The trust root in force: a key id it does not list is refused (a typo would leave the
+    /// real key trusted).
+    #[arg(long)]
+    root: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -250,9 +260,14 @@ enum RevocationsCmd {
         /// The trust root: signers are checked against its revocation role and threshold.
         #[arg(long)]
         root: Option<PathBuf>,
-        /// Days until the list expires (an expired list rejects everything).
-        #[arg(long, default_value_t = 30)]
-        expires_days: i64,
+        /// Days until the list expires (default 30): from then on every appliance rejects every
+        /// bundle until a newer list reaches it, so re-issue well before.
+        #[arg(long)]
+        expires_days: Option<i64>,
+        /// Replace OUT if it holds an older version or no list (a list of the same or a newer
+        /// version is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Show a revocation list (or draft).
     Show {
@@ -342,6 +357,9 @@ struct Pack {
     /// for the custody record.
     #[arg(long)]
     key_location: Option<String>,
+    /// Replace the bundle file if it exists (otherwise never overwritten).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -471,6 +489,38 @@ fn write_out(path: &Path, bytes: &[u8]) -> R<()> {
     fsutil::write_atomic(path, bytes)
 }
 
+/// Writes published material (a root, a list): a new file only, unless `force`.
+fn publish_out(path: &Path, bytes: &[u8], force: bool) -> R<()> {
+    if force {
+        return write_out(path, bytes);
+    }
+    if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fsutil::create_dir(p)?;
+    }
+    fsutil::write_new(path, bytes)
+}
+
+/// Two different lists with one version make appliances reject the stick (rollback or
+/// equivocation): a list of the same or a newer version at `out` is never replaced.
+fn check_list_version(out: &Path, version: u64) -> R<()> {
+    let Ok(bytes) = std::fs::read(out) else {
+        return Ok(());
+    };
+    let Ok(existing) = airlock::document::revocations::Revocations::parse(&bytes) else {
+        return Ok(());
+    };
+    let have = existing.payload.version;
+    if have >= version {
+        return Err(format!(
+            "{} already holds revocation list version {have}; publishing version {version} there would make two different lists with one version (or go back); start the next version with --from {} (revoke or revocations add-artifact --draft NEW --from {})",
+            out.display(),
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
 fn keygen(a: Keygen) -> R<()> {
     let nb = a.not_before.as_deref().map(ts).transpose()?;
     let na = a.not_after.as_deref().map(ts).transpose()?;
@@ -525,6 +575,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             version,
             def,
             sign,
+            force,
         } => {
             let now = issued_at(&def)?;
             let content = RootContent {
@@ -543,7 +594,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             let mut payload = root::payload(version, &content);
             payload.governance = def.governance.apply(None)?;
             let (env, st) = root::sign(&payload, &refs(&keys), None)?;
-            write_out(&out, &env)?;
+            publish_out(&out, &env, force)?;
             print_root(&st, &out);
         }
         RootCmd::Sign {
@@ -565,6 +616,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             remove_keys,
             def,
             sign,
+            force,
         } => {
             let now = issued_at(&def)?;
             let changes = RootChanges {
@@ -601,7 +653,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
                 &refs(&keys),
                 |p| p.governance = governance,
             )?;
-            write_out(&out, &env)?;
+            publish_out(&out, &env, force)?;
             print_root(&st, &out);
         }
         RootCmd::Show { file, previous } => {
@@ -644,7 +696,65 @@ fn evidence_digest(s: &str) -> R<String> {
     ))
 }
 
+/// Refuses revoked key ids that `root` does not list: revoking a misspelt id publishes fine and
+/// leaves the real key trusted.
+fn check_revoked_ids_known<'a>(ids: impl IntoIterator<Item = &'a str>, root_path: &Path) -> R<()> {
+    let root = airlock::document::trust_root::TrustRoot::parse(&read(root_path)?)
+        .map_err(|e| format!("{}: {e}", root_path.display()))?;
+    for id in ids {
+        if !root.payload.keys.iter().any(|k| k.key_id.as_str() == id) {
+            return Err(format!(
+                "key id {id:?} is not a key of the trust root {} (version {}): revoking it would leave the real key trusted; check the id (airlock-bundle root show {})",
+                root_path.display(),
+                root.payload.version,
+                root_path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Days a revocation list stays valid when --expires-days is not given.
+const DEFAULT_LIST_DAYS: i64 = 30;
+/// Past this a list is "far future": worth a warning.
+const FAR_LIST_DAYS: i64 = 90;
+
+/// Checks --expires-days and says what the expiry means, with the date to re-issue by.
+fn list_expiry(days: Option<i64>) -> R<(i64, Vec<String>)> {
+    let mut notes = Vec::new();
+    let days = match days {
+        Some(d) if d <= 0 => {
+            return Err(format!(
+                "--expires-days {d}: a list must stay valid for at least one day"
+            ))
+        }
+        Some(d) => d,
+        None => {
+            notes.push(format!(
+                "note: --expires-days not given; the list is valid for the default {DEFAULT_LIST_DAYS} days (set it to your re-issue cadence)"
+            ));
+            DEFAULT_LIST_DAYS
+        }
+    };
+    if days > FAR_LIST_DAYS {
+        notes.push(format!(
+            "warning: the list is valid for {days} days; until then an appliance that has not seen a newer list accepts this one, so a later revocation can be held back by replaying this stick's list"
+        ));
+    }
+    Ok((days, notes))
+}
+
+/// The date to publish the next list by: a quarter of the validity before expiry, between one
+/// and seven days.
+fn reissue_by(issued: Timestamp, expires: Timestamp) -> Timestamp {
+    let span = expires.unix().saturating_sub(issued.unix());
+    expires.plus_seconds(-(span / 4).clamp(86_400.min(span), 7 * 86_400))
+}
+
 fn revoke(a: Revoke) -> R<()> {
+    if let Some(root) = &a.root {
+        check_revoked_ids_known([a.key_id.as_str()], root)?;
+    }
     let mut d = open_draft(&a.draft)?;
     revs::add_key(
         &mut d,
@@ -684,21 +794,40 @@ fn revocations_cmd(c: RevocationsCmd) -> R<()> {
             sign,
             root,
             expires_days,
+            force,
         } => {
             let mut d = revs::read_draft(&read(&draft)?)?;
+            check_list_version(&out, d.version)?;
+            if let Some(root) = &root {
+                check_revoked_ids_known(d.revoked_keys.iter().map(|k| k.key_id.as_str()), root)?;
+            }
+            let (expires_days, notes) = list_expiry(expires_days)?;
             let now = Timestamp::now();
             d.issued_at = now;
             d.expires = now.plus_seconds(expires_days * 86_400);
             let keys = load_keys(&sign)?;
             let root = root.as_deref().map(read).transpose()?;
             let env = revs::sign(&d, &refs(&keys), root.as_deref())?;
-            write_out(&out, &env)?;
+            publish_out(&out, &env, force)?;
             println!(
                 "wrote {} (sha256 {})",
                 out.display(),
                 hex(&airlock_core::digest::sha256(&env))
             );
             print!("{}", revs::describe(&d));
+            println!(
+                "This list expires at {}: from then on every appliance rejects every bundle until a newer list reaches it.",
+                d.expires
+            );
+            println!(
+                "Publish version {} before {} (airlock-bundle revoke/revocations add-artifact --draft NEXT --from {}).",
+                d.version.saturating_add(1),
+                reissue_by(d.issued_at, d.expires),
+                out.display()
+            );
+            for n in &notes {
+                eprintln!("{n}");
+            }
         }
         RevocationsCmd::Show { file, root } => {
             let bytes = read(&file)?;
@@ -777,6 +906,12 @@ fn pack_cmd(a: Pack) -> R<()> {
             c.unwrap_or(Compression::Gzip).extension()
         )),
     };
+    if !a.force && std::fs::symlink_metadata(&out).is_ok() {
+        return Err(format!(
+            "{}: already exists; a bundle is never replaced silently (another --out, or --force)",
+            out.display()
+        ));
+    }
     let opts = PackOptions {
         dist: a.dist,
         out,
