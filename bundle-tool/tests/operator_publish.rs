@@ -2,73 +2,9 @@
 //! replaced silently, one list version never has two contents, and revocation mistakes (an
 //! unknown key id, an expiry nobody thought about) are refused or spelt out.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod operator;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock-bundle"))
-        .current_dir(dir)
-        .args(args)
-        .env_remove("CAVRA_GO_RELEASE_SIGNING_KEY")
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> (String, String) {
-    let o = run(dir, args);
-    assert!(
-        o.status.success(),
-        "airlock-bundle {}: {}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
-}
-
-fn refused(dir: &Path, args: &[&str], why: &str) {
-    let o = run(dir, args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{} succeeded: {err}",
-        args.join(" ")
-    );
-    assert!(err.contains(why), "{}: {err}", args.join(" "));
-}
-
-/// Keys and a complete version-1 root in `d`; returns the root create arguments.
-fn setup(d: &Path) -> Vec<String> {
-    for id in ["root-a", "rel-q2", "ci-q2", "rel-q3"] {
-        ok(d, &["keygen", "--key-id", id, "--out-dir", "keys"]);
-    }
-    let mut args: Vec<String> = vec![
-        "root".into(),
-        "create".into(),
-        "--out".into(),
-        "root/1.json".into(),
-    ];
-    for k in ["root-a", "rel-q2", "ci-q2", "rel-q3"] {
-        args.push(format!("--key=keys/{k}.pub.json"));
-    }
-    for a in [
-        "--role=root=root-a",
-        "--role=release=rel-q2,rel-q3",
-        "--role=provenance=ci-q2",
-        "--role=revocation=root-a",
-        "--builder=https://github.com/actions/runner/github-hosted https://github.com/cavra/cavra refs/tags/v*",
-        "--sign=keys/root-a.key",
-    ] {
-        args.push(a.into());
-    }
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    ok(d, &a);
-    args
-}
+use operator::*;
 
 fn revoke_args<'a>(draft: &'a str, key_id: &'a str) -> Vec<&'a str> {
     vec![

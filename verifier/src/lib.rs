@@ -12,6 +12,7 @@ pub mod demo;
 pub mod document;
 pub mod escape;
 pub mod evidence;
+pub mod extract;
 #[cfg(target_os = "linux")]
 pub mod init;
 pub mod json;

@@ -10,7 +10,7 @@ pub mod vault;
 
 use crate::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Airlock: offline release verification.
@@ -65,6 +65,23 @@ enum Command {
     Receipt {
         #[command(subcommand)]
         command: ReceiptCommand,
+    },
+    /// Write a promoted bundle's artifacts into a new directory: the receipt is checked against
+    /// the appliance key, the bundle must be the one it promoted (SHA-256), every file's digest
+    /// is checked as it is written; no links, no overwrite, the tree appears only when complete.
+    Extract {
+        /// The bundle file (as verified; read once more, by Airlock's own walk).
+        bundle: PathBuf,
+        /// Its promote receipt (MEDIA/receipts/<bundle>.promote.receipt.json).
+        #[arg(long)]
+        receipt: PathBuf,
+        /// The appliance's public key entry, known out of band (not a copy from the stick that
+        /// carries the receipt).
+        #[arg(long)]
+        key: PathBuf,
+        /// The directory to create (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Run the whole flow on a built-in demo in a temporary directory.
     Demo {
@@ -248,6 +265,12 @@ fn run_cli() -> u8 {
             &key,
             image_sha256.as_deref(),
         )),
+        Command::Extract {
+            bundle,
+            receipt,
+            key,
+            out,
+        } => finish(extract(&bundle, &receipt, &key, &out)),
         Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
         Command::Sigstore {
             command:
@@ -295,6 +318,24 @@ fn verify(opts: &VerifyOptions, format: Format) -> u8 {
             2
         }
     }
+}
+
+fn extract(bundle: &Path, receipt: &Path, key: &Path, out: &Path) -> Result<u8, String> {
+    let read = |p: &Path| {
+        crate::atomic::read_limited(p, crate::receipt::MAX_RECEIPT_BYTES as u64)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let x = crate::extract::extract(bundle, &read(receipt)?, &read(key)?, out)?;
+    crate::outln!(
+        "extracted {} {} into {}: {} files, {} bytes ({} executable), each checked against the receipt",
+        x.package.as_deref().unwrap_or("?"),
+        x.version.as_deref().unwrap_or("?"),
+        x.out.display(),
+        x.files,
+        x.bytes,
+        x.executables
+    );
+    Ok(0)
 }
 
 fn finish(r: Result<u8, String>) -> u8 {
