@@ -381,6 +381,12 @@ enum MediaCmd {
         /// The revocation list to carry.
         #[arg(long)]
         revocations: Option<PathBuf>,
+        /// Write the stick even when the dry run says a bundle on it will be rejected.
+        #[arg(long)]
+        force: bool,
+        /// Where the dry run's scratch copy of the stick goes (default: the system temp directory).
+        #[arg(long, value_name = "DIR")]
+        scratch: Option<PathBuf>,
     },
 }
 
@@ -967,7 +973,53 @@ fn media_cmd(c: MediaCmd) -> R<()> {
         bundles,
         trust_roots,
         revocations,
+        force,
+        scratch,
     } = c;
+    let dry = airlock::author::precheck::dry_run(
+        &scratch.unwrap_or_else(std::env::temp_dir),
+        &dir,
+        &anchor,
+        &bundles,
+        &trust_roots,
+        revocations.as_deref(),
+    )?;
+    println!(
+        "dry run of the verifier against {} (no state, nothing written):",
+        anchor.display()
+    );
+    for r in &dry.results {
+        println!("  {} {}", r.verdict, r.bundle);
+        for why in &r.reasons {
+            println!("    {}: {}", why.code.as_str(), why.message);
+        }
+    }
+    for p in &dry.problems {
+        println!("  problem: {p}");
+    }
+    let rejected = dry
+        .results
+        .iter()
+        .filter(|r| r.verdict == airlock::verdict::Verdict::Reject)
+        .count();
+    if rejected > 0 || !dry.problems.is_empty() {
+        let what = format!(
+            "the appliance will reject {rejected} of the {} bundles this stick would carry{}",
+            dry.results.len(),
+            if dry.problems.is_empty() {
+                ""
+            } else {
+                " and the run has problems"
+            }
+        );
+        if !force {
+            return Err(format!(
+                "{what}; nothing was written (remove stale bundles from {}, fix or drop the rejected ones, or pass --force to write it anyway)",
+                dir.join("inbox").display()
+            ));
+        }
+        eprintln!("warning: {what}; writing anyway (--force)");
+    }
     let r = media::prepare_media(
         &dir,
         &anchor,

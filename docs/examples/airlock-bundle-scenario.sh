@@ -92,7 +92,12 @@ airlock-bundle revocations add-artifact --draft revocations.draft.json \
 airlock-bundle revocations publish --draft revocations.draft.json --out revocations/1.json \
     --sign keys/ops-revocation-2026.key --root trust-root/2.json --expires-days 30
 airlock-bundle revocations show revocations/1.json --root trust-root/2.json
+# v0.2.0 is revoked: prepare's dry run says so and refuses; --force writes it anyway to show the
+# appliance's own rejection.
 airlock-bundle media prepare --media stick2 --anchor anchor.json \
+    --trust-root trust-root/2.json --revocations revocations/1.json \
+    --bundle out/cavra-go-runtime-v0.2.0.tar.gz --bundle out/cavra-go-runtime-v0.2.1.tar.gz \
+    || airlock-bundle media prepare --force --media stick2 --anchor anchor.json \
     --trust-root trust-root/2.json --revocations revocations/1.json \
     --bundle out/cavra-go-runtime-v0.2.0.tar.gz --bundle out/cavra-go-runtime-v0.2.1.tar.gz
 airlock verify --state state --anchor anchor.json stick2 || echo "exit $?"
