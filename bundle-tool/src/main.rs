@@ -63,9 +63,18 @@ enum ReceiptCmd {
     Verify {
         /// The receipt file (MEDIA/receipts/<bundle>.<verdict>.receipt.json).
         receipt: PathBuf,
-        /// The appliance's public key entry (appliance-key.json, on the media and in its state).
-        #[arg(long)]
-        key: PathBuf,
+        /// The appliance's public key entry (appliance-key.json), known out of band: the copy on
+        /// the stick that carries the receipt proves nothing (prefer --appliances).
+        #[arg(
+            long,
+            required_unless_present = "appliances",
+            conflicts_with = "appliances"
+        )]
+        key: Option<PathBuf>,
+        /// The site's enrolled appliances: a JSON array of appliance key entries (see
+        /// bundle-tool/README.md); a receipt signed by any other key is refused.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
         /// Print the payload as JSON instead of a summary.
         #[arg(long)]
         json: bool,
@@ -1046,10 +1055,32 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     let ReceiptCmd::Verify {
         receipt,
         key,
+        appliances,
         json,
         image_sha256,
     } = c;
-    let p = airlock::receipt::verify_receipt(&read(&receipt)?, &read(&key)?)?;
+    let envelope = read(&receipt)?;
+    let (p, enrolled) = match (&appliances, &key) {
+        (Some(file), _) => {
+            let list = airlock::appliances::parse(&read(file)?)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let (p, _) = airlock::appliances::verify_receipt(&envelope, &list)?;
+            (p, Some(file))
+        }
+        (None, Some(key)) => {
+            if key_beside_receipt(key, &receipt) {
+                eprintln!(
+                    "warning: {} sits on the medium that carries the receipt: any Airlock install could have written both; enrol your appliances and use --appliances",
+                    key.display()
+                );
+            }
+            (
+                airlock::receipt::verify_receipt(&envelope, &read(key)?)?,
+                None,
+            )
+        }
+        (None, None) => return Err("give --appliances FILE (or --key)".into()),
+    };
     if let Some(want) = &image_sha256 {
         p.require_image(want)?;
     }
@@ -1058,9 +1089,20 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         return Ok(());
     }
     println!(
-        "receipt OK: signed by appliance key {} (airlock {})",
-        p.appliance.key_id, p.appliance.software_version
+        "receipt OK: signed by appliance key {} (airlock {}){}",
+        p.appliance.key_id,
+        p.appliance.software_version,
+        enrolled
+            .map(|f| format!(", enrolled in {}", f.display()))
+            .unwrap_or_else(|| ", the key given with --key".into())
     );
+    let doc = |d: &airlock::receipt::DocumentRef| match (d.version, &d.sha256) {
+        (Some(v), Some(h)) => format!("version {v} (sha256 {h})"),
+        (Some(v), None) => format!("version {v}"),
+        _ => "none".to_string(),
+    };
+    println!("  trust root {}", doc(&p.trust_root));
+    println!("  revocation list {}", doc(&p.revocations));
     match &p.appliance.image {
         Some(i) => println!(
             "  appliance image sha256 {} ({}; Secure Boot {})",
@@ -1096,6 +1138,20 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     Ok(())
 }
 
+/// Whether the key file lies in the media directory that holds the receipt (`MEDIA/receipts/X`
+/// and `MEDIA/appliance-key.json`).
+fn key_beside_receipt(key: &Path, receipt: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let media = canon(receipt).and_then(|r| {
+        r.parent()
+            .filter(|d| d.file_name().is_some_and(|n| n == "receipts"))
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    });
+    let key_dir = canon(key).and_then(|k| k.parent().map(Path::to_path_buf));
+    media.is_some() && media == key_dir
+}
+
 fn hint(cmd: &str, e: &str) -> &'static str {
     if e.contains(SIGNING_KEY_ENV) {
         "hint: export the release key (base64 seed or PEM) in CAVRA_GO_RELEASE_SIGNING_KEY, or pass --release-key FILE"
@@ -1106,7 +1162,7 @@ fn hint(cmd: &str, e: &str) -> &'static str {
     } else if e.contains("threshold") || e.contains("would not count") {
         "hint: airlock-bundle root show FILE lists the role keys and thresholds"
     } else if cmd == "receipt" {
-        "hint: --key is the appliance's appliance-key.json (written to the media root and its state directory)"
+        "hint: --appliances is the site's list of enrolled appliance key entries (each appliance's appliance-key.json, recorded when it was set up)"
     } else if cmd == "pack" {
         "hint: airlock-bundle pack --help"
     } else {

@@ -184,6 +184,32 @@ fn extract_writes_exactly_the_promoted_bytes() {
         ),
         "receipt:",
     );
+    // The same through the site's enrolled appliances.
+    let lab = std::fs::read_to_string(d.join(key)).unwrap();
+    let rogue = std::fs::read_to_string(d.join("other/appliance-key.json")).unwrap();
+    std::fs::write(d.join("rogue.json"), format!("[{rogue}]")).unwrap();
+    std::fs::write(d.join("site.json"), format!("[{rogue},{lab}]")).unwrap();
+    let with_list = |list: &str, out: &str| {
+        airlock(
+            d,
+            &[
+                "extract",
+                "stick/inbox/b.tar.gz",
+                "--receipt",
+                receipt,
+                "--appliances",
+                list,
+                "--out",
+                out,
+            ],
+        )
+    };
+    refused(
+        &with_list("rogue.json", "out/r"),
+        "not an enrolled appliance",
+    );
+    let o = with_list("site.json", "out/site");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // The attack: the stick's bundle is swapped between verify and extract (same name, a
     // different release that would also pass a signature check).
@@ -200,5 +226,5 @@ fn extract_writes_exactly_the_promoted_bytes() {
         "is not the bundle the receipt promoted",
     );
     // Nothing but the one good extraction and the link is left in out/ (no temp trees).
-    assert_eq!(entries(&d.join("out")), ["link", "v0.1.0"]);
+    assert_eq!(entries(&d.join("out")), ["link", "site", "v0.1.0"]);
 }

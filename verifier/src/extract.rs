@@ -51,6 +51,16 @@ pub fn extract(
     out: &Path,
 ) -> Result<Extracted, String> {
     let p = receipt::verify_receipt(receipt, key_entry).map_err(|e| format!("receipt: {e}"))?;
+    extract_verified(bundle, &p, out)
+}
+
+/// [`extract`] with a receipt payload the caller has verified (e.g. against the site's enrolled
+/// appliances, [`crate::appliances`]).
+pub fn extract_verified(
+    bundle: &Path,
+    p: &receipt::ReceiptPayload,
+    out: &Path,
+) -> Result<Extracted, String> {
     if p.verdict != Verdict::Promote {
         return Err(format!(
             "the receipt is a {} receipt: only a promoted bundle is extracted",

@@ -4,6 +4,7 @@
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
 pub mod appliance_key;
+pub mod appliances;
 pub mod atomic;
 pub mod author;
 pub mod bundle;

@@ -77,8 +77,16 @@ enum Command {
         receipt: PathBuf,
         /// The appliance's public key entry, known out of band (not a copy from the stick that
         /// carries the receipt).
-        #[arg(long)]
-        key: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "appliances",
+            conflicts_with = "appliances"
+        )]
+        key: Option<PathBuf>,
+        /// The site's enrolled appliances (a JSON array of appliance key entries): the receipt
+        /// must be signed by one of them.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
         /// The directory to create (it must not exist).
         #[arg(long)]
         out: PathBuf,
@@ -269,8 +277,15 @@ fn run_cli() -> u8 {
             bundle,
             receipt,
             key,
+            appliances,
             out,
-        } => finish(extract(&bundle, &receipt, &key, &out)),
+        } => finish(extract(
+            &bundle,
+            &receipt,
+            key.as_deref(),
+            appliances.as_deref(),
+            &out,
+        )),
         Command::Demo { prepare } => finish(demo::run(prepare.as_deref())),
         Command::Sigstore {
             command:
@@ -320,12 +335,31 @@ fn verify(opts: &VerifyOptions, format: Format) -> u8 {
     }
 }
 
-fn extract(bundle: &Path, receipt: &Path, key: &Path, out: &Path) -> Result<u8, String> {
+fn extract(
+    bundle: &Path,
+    receipt: &Path,
+    key: Option<&Path>,
+    appliances: Option<&Path>,
+    out: &Path,
+) -> Result<u8, String> {
     let read = |p: &Path| {
         crate::atomic::read_limited(p, crate::receipt::MAX_RECEIPT_BYTES as u64)
             .map_err(|e| format!("{}: {e}", p.display()))
     };
-    let x = crate::extract::extract(bundle, &read(receipt)?, &read(key)?, out)?;
+    let envelope = read(receipt)?;
+    let payload = match (appliances, key) {
+        (Some(file), _) => {
+            let list = crate::appliances::parse(&read(file)?)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            crate::appliances::verify_receipt(&envelope, &list)
+                .map_err(|e| format!("receipt: {e}"))?
+                .0
+        }
+        (None, Some(key)) => crate::receipt::verify_receipt(&envelope, &read(key)?)
+            .map_err(|e| format!("receipt: {e}"))?,
+        (None, None) => return Err("give --appliances FILE or --key FILE".into()),
+    };
+    let x = crate::extract::extract_verified(bundle, &payload, out)?;
     crate::outln!(
         "extracted {} {} into {}: {} files, {} bytes ({} executable), each checked against the receipt",
         x.package.as_deref().unwrap_or("?"),
