@@ -1047,7 +1047,11 @@ fn media_cmd(c: MediaCmd) -> R<()> {
     for w in &r.written {
         println!("  {w}");
     }
-    println!("Next, on the appliance: airlock verify {}", dir.display());
+    println!(
+        "Next: boot the appliance with this stick (to try it on a workstation: airlock verify --anchor {} --state SCRATCH_STATE {})",
+        anchor.display(),
+        dir.display()
+    );
     Ok(())
 }
 
