@@ -246,3 +246,48 @@ fn publishing_spells_out_the_expiry() {
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     refused(d, &a, "at least one day");
 }
+
+#[test]
+fn a_minisign_key_given_as_release_key_names_the_right_option() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    ok(
+        d,
+        &[
+            "keygen",
+            "--minisign",
+            "--key-id",
+            "mini",
+            "--out-dir",
+            "keys",
+        ],
+    );
+    std::fs::create_dir_all(d.join("dist")).unwrap();
+    std::fs::write(d.join("dist/cavra"), b"runtime").unwrap();
+    refused(
+        d,
+        &[
+            "pack",
+            "--dist",
+            "dist",
+            "--version",
+            "v0.1.0",
+            "--commit",
+            "0123456789abcdef0123456789abcdef01234567",
+            "--ref",
+            "refs/tags/v0.1.0",
+            "--key-id",
+            "rel-q3",
+            "--release-key",
+            "keys/mini.minisign.key",
+            "--provenance-key",
+            "keys/ci-q2.key",
+            "--builder-id",
+            "b",
+            "--source-repo",
+            "r",
+        ],
+        "give it with --minisign-key",
+    );
+}
