@@ -82,6 +82,29 @@ fn receipts_verify_only_against_enrolled_appliances() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The verifier's own receipt verify agrees (exit 1: does not verify).
+    let o = airlock(
+        d,
+        &["receipt", "verify", good, "--appliances", "appliances.json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = airlock(
+        d,
+        &[
+            "receipt",
+            "verify",
+            rogue,
+            "--appliances",
+            "appliances.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not an enrolled appliance"));
     // A malformed or ambiguous list is refused, not half-used.
     std::fs::write(d.join("dup.json"), format!("[{lab_key},{lab_key}]")).unwrap();
     let o = run(d, &["receipt", "verify", good, "--appliances", "dup.json"]);

@@ -180,9 +180,17 @@ enum ReceiptCommand {
     Verify {
         /// The receipt file.
         receipt: PathBuf,
-        /// The appliance's public key entry (appliance-key.json).
-        #[arg(long)]
-        key: PathBuf,
+        /// The appliance's public key entry (appliance-key.json), known out of band.
+        #[arg(
+            long,
+            required_unless_present = "appliances",
+            conflicts_with = "appliances"
+        )]
+        key: Option<PathBuf>,
+        /// The site's enrolled appliances (a JSON array of appliance key entries): the receipt
+        /// must be signed by one of them.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
         /// Require the receipt to name this appliance image (hex SHA-256 of its BOOTX64.EFI, as
         /// image/build prints it).
         #[arg(long, value_name = "HEX")]
@@ -266,13 +274,16 @@ fn run_cli() -> u8 {
                 ReceiptCommand::Verify {
                     receipt,
                     key,
+                    appliances,
                     image_sha256,
                 },
-        } => finish(evidence::verify_receipt(
-            &receipt,
-            &key,
-            image_sha256.as_deref(),
-        )),
+        } => finish(match (appliances, key) {
+            (Some(list), _) => {
+                evidence::verify_receipt_enrolled(&receipt, &list, image_sha256.as_deref())
+            }
+            (None, Some(key)) => evidence::verify_receipt(&receipt, &key, image_sha256.as_deref()),
+            (None, None) => Err("give --appliances FILE or --key FILE".into()),
+        }),
         Command::Extract {
             bundle,
             receipt,
