@@ -1064,12 +1064,16 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         image_sha256,
     } = c;
     let envelope = read(&receipt)?;
-    let (p, enrolled) = match (&appliances, &key) {
+    // Unreadable inputs exit 2 (through the caller); a receipt that does not verify exits 1, as
+    // `airlock receipt verify` does.
+    let (verified, enrolled) = match (&appliances, &key) {
         (Some(file), _) => {
             let list = airlock::appliances::parse(&read(file)?)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            let (p, _) = airlock::appliances::verify_receipt(&envelope, &list)?;
-            (p, Some(file))
+            (
+                airlock::appliances::verify_receipt(&envelope, &list).map(|(p, _)| p),
+                Some(file),
+            )
         }
         (None, Some(key)) => {
             if key_beside_receipt(key, &receipt) {
@@ -1079,15 +1083,26 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
                 );
             }
             (
-                airlock::receipt::verify_receipt(&envelope, &read(key)?)?,
+                airlock::receipt::verify_receipt(&envelope, &read(key)?),
                 None,
             )
         }
         (None, None) => return Err("give --appliances FILE (or --key)".into()),
     };
-    if let Some(want) = &image_sha256 {
-        p.require_image(want)?;
-    }
+    let checked = verified.and_then(|p| match &image_sha256 {
+        Some(want) => p.require_image(want).map(|()| p),
+        None => Ok(p),
+    });
+    let p = match checked {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "airlock-bundle receipt: receipt {} does NOT verify: {e}",
+                receipt.display()
+            );
+            std::process::exit(1);
+        }
+    };
     if json {
         print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
         return Ok(());

@@ -76,7 +76,7 @@ fn receipts_verify_only_against_enrolled_appliances() {
             "appliances.json",
         ],
     );
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("not an enrolled appliance"),
         "{}",
@@ -112,6 +112,12 @@ fn receipts_verify_only_against_enrolled_appliances() {
     std::fs::write(d.join("junk.json"), lab_key).unwrap();
     let o = run(d, &["receipt", "verify", good, "--appliances", "junk.json"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a JSON array"));
+    // An unreadable list is an operational error (2), not a verdict.
+    let o = run(
+        d,
+        &["receipt", "verify", good, "--appliances", "missing.json"],
+    );
+    assert_eq!(o.status.code(), Some(2));
     // One of the two is required.
     assert!(!run(d, &["receipt", "verify", good]).status.success());
 }
