@@ -228,3 +228,58 @@ fn extract_writes_exactly_the_promoted_bytes() {
     // Nothing but the one good extraction and the link is left in out/ (no temp trees).
     assert_eq!(entries(&d.join("out")), ["link", "site", "v0.1.0"]);
 }
+
+/// zstd and xz bundles extract through the same walk; an empty file and a deep path survive.
+#[test]
+fn extract_handles_every_compression() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    std::fs::create_dir_all(d.join("dist/a/b/c")).unwrap();
+    std::fs::write(d.join("dist/a/b/c/deep.txt"), "deep\n").unwrap();
+    std::fs::write(d.join("dist/empty"), "").unwrap();
+    std::fs::create_dir(d.join("out")).unwrap();
+    for (i, ext) in ["tar.zst", "tar.xz", "tar"].iter().enumerate() {
+        let name = format!("r{i}.{ext}");
+        pack(d, "dist", &format!("v0.{i}.0"), &name);
+        let stick = format!("stick{i}");
+        ok(
+            d,
+            &[
+                "media",
+                "prepare",
+                "--media",
+                &stick,
+                "--anchor",
+                "root/1.json",
+                "--bundle",
+                &name,
+            ],
+        );
+        let v = airlock(
+            d,
+            &[
+                "verify",
+                "--anchor",
+                "root/1.json",
+                "--state",
+                "state",
+                &stick,
+            ],
+        );
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+        let out = format!("out/{i}");
+        let o = extract(
+            d,
+            &format!("{stick}/inbox/{name}"),
+            &format!("{stick}/receipts/{name}.promote.receipt.json"),
+            "state/appliance-key.json",
+            &out,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let x = d.join(&out);
+        assert_eq!(std::fs::read(x.join("a/b/c/deep.txt")).unwrap(), b"deep\n");
+        assert_eq!(std::fs::read(x.join("empty")).unwrap(), b"");
+        assert_eq!(mode(&x.join("empty")), 0o644);
+    }
+}
