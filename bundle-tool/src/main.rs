@@ -75,9 +75,12 @@ enum ReceiptCmd {
         /// bundle-tool/README.md); a receipt signed by any other key is refused.
         #[arg(long, value_name = "FILE")]
         appliances: Option<PathBuf>,
-        /// Print the payload as JSON instead of a summary.
+        /// Print the payload as JSON instead of a summary (the same as --format json).
         #[arg(long)]
         json: bool,
+        /// Output format: human (the default) or json (the payload), as in `airlock`.
+        #[arg(long, value_parser = ["human", "json"])]
+        format: Option<String>,
         /// Require the receipt to name this appliance image (hex SHA-256 of its BOOTX64.EFI, as
         /// image/build prints it and writes in SHA256SUMS).
         #[arg(long, value_name = "HEX")]
@@ -1061,8 +1064,10 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         key,
         appliances,
         json,
+        format,
         image_sha256,
     } = c;
+    let json = json || format.as_deref() == Some("json");
     let envelope = read(&receipt)?;
     // Unreadable inputs exit 2 (through the caller); a receipt that does not verify exits 1, as
     // `airlock receipt verify` does.

@@ -105,6 +105,25 @@ fn receipts_verify_only_against_enrolled_appliances() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("not an enrolled appliance"));
+    // One JSON option spelled one way in both tools.
+    let (out, _) = ok(
+        d,
+        &[
+            "receipt",
+            "verify",
+            good,
+            "--appliances",
+            "appliances.json",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict"], "promote");
+    let o = airlock(d, &["codes", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert!(v["codes"].as_array().unwrap().len() > 10);
     // A malformed or ambiguous list is refused, not half-used.
     std::fs::write(d.join("dup.json"), format!("[{lab_key},{lab_key}]")).unwrap();
     let o = run(d, &["receipt", "verify", good, "--appliances", "dup.json"]);

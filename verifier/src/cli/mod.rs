@@ -98,7 +98,11 @@ enum Command {
         prepare: Option<PathBuf>,
     },
     /// List the rejection reason codes and what they mean.
-    Codes,
+    Codes {
+        /// Output format (json: `{"schema_version": 1, "codes": [{"code", "description"}]}`).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// Sigstore bundle commands (offline).
     Sigstore {
         #[command(subcommand)]
@@ -318,10 +322,23 @@ fn run_cli() -> u8 {
             trusted_root,
             file_or_digest,
         })),
-        Command::Codes => {
+        Command::Codes {
+            format: Format::Human,
+        } => {
             for c in crate::reason::Code::ALL {
                 crate::outln!("{:<36} {}", c.as_str(), c.describe());
             }
+            0
+        }
+        Command::Codes {
+            format: Format::Json,
+        } => {
+            let codes: Vec<serde_json::Value> = crate::reason::Code::ALL
+                .iter()
+                .map(|c| serde_json::json!({"code": c.as_str(), "description": c.describe()}))
+                .collect();
+            let doc = serde_json::json!({"schema_version": 1, "codes": codes});
+            crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             0
         }
     }
