@@ -63,12 +63,24 @@ enum ReceiptCmd {
     Verify {
         /// The receipt file (MEDIA/receipts/<bundle>.<verdict>.receipt.json).
         receipt: PathBuf,
-        /// The appliance's public key entry (appliance-key.json, on the media and in its state).
-        #[arg(long)]
-        key: PathBuf,
-        /// Print the payload as JSON instead of a summary.
+        /// The appliance's public key entry (appliance-key.json), known out of band: the copy on
+        /// the stick that carries the receipt proves nothing (prefer --appliances).
+        #[arg(
+            long,
+            required_unless_present = "appliances",
+            conflicts_with = "appliances"
+        )]
+        key: Option<PathBuf>,
+        /// The site's enrolled appliances: a JSON array of appliance key entries (see
+        /// bundle-tool/README.md); a receipt signed by any other key is refused.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
+        /// Print the payload as JSON instead of a summary (the same as --format json).
         #[arg(long)]
         json: bool,
+        /// Output format: human (the default) or json (the payload), as in `airlock`.
+        #[arg(long, value_parser = ["human", "json"])]
+        format: Option<String>,
         /// Require the receipt to name this appliance image (hex SHA-256 of its BOOTX64.EFI, as
         /// image/build prints it and writes in SHA256SUMS).
         #[arg(long, value_name = "HEX")]
@@ -141,6 +153,9 @@ enum RootCmd {
         /// A root-role private key to sign with: [ID=]FILE; repeat.
         #[arg(long = "sign")]
         sign: Vec<String>,
+        /// Replace OUT if it exists (published material is otherwise never overwritten).
+        #[arg(long)]
+        force: bool,
     },
     /// Add signatures to a trust root (co-signing).
     Sign {
@@ -172,6 +187,9 @@ enum RootCmd {
         /// A private key of the old or new root role: [ID=]FILE; repeat.
         #[arg(long = "sign")]
         sign: Vec<String>,
+        /// Replace OUT if it exists (published material is otherwise never overwritten).
+        #[arg(long)]
+        force: bool,
     },
     /// Show a trust root and whether its signatures meet the thresholds.
     Show {
@@ -221,6 +239,10 @@ struct Revoke {
     /// Why (optional).
     #[arg(long)]
     reason: Option<String>,
+    /// The trust root in force: a key id it does not list is refused (a typo would leave the
+    /// real key trusted).
+    #[arg(long)]
+    root: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -250,9 +272,14 @@ enum RevocationsCmd {
         /// The trust root: signers are checked against its revocation role and threshold.
         #[arg(long)]
         root: Option<PathBuf>,
-        /// Days until the list expires (an expired list rejects everything).
-        #[arg(long, default_value_t = 30)]
-        expires_days: i64,
+        /// Days until the list expires (default 30): from then on every appliance rejects every
+        /// bundle until a newer list reaches it, so re-issue well before.
+        #[arg(long)]
+        expires_days: Option<i64>,
+        /// Replace OUT if it holds an older version or no list (a list of the same or a newer
+        /// version is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Show a revocation list (or draft).
     Show {
@@ -346,6 +373,9 @@ struct Pack {
     /// for the custody record.
     #[arg(long)]
     key_location: Option<String>,
+    /// Replace the bundle file if it exists (otherwise never overwritten).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -367,6 +397,12 @@ enum MediaCmd {
         /// The revocation list to carry.
         #[arg(long)]
         revocations: Option<PathBuf>,
+        /// Write the stick even when the dry run says a bundle on it will be rejected.
+        #[arg(long)]
+        force: bool,
+        /// Where the dry run's scratch copy of the stick goes (default: the system temp directory).
+        #[arg(long, value_name = "DIR")]
+        scratch: Option<PathBuf>,
     },
 }
 
@@ -475,6 +511,38 @@ fn write_out(path: &Path, bytes: &[u8]) -> R<()> {
     fsutil::write_atomic(path, bytes)
 }
 
+/// Writes published material (a root, a list): a new file only, unless `force`.
+fn publish_out(path: &Path, bytes: &[u8], force: bool) -> R<()> {
+    if force {
+        return write_out(path, bytes);
+    }
+    if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fsutil::create_dir(p)?;
+    }
+    fsutil::write_new(path, bytes)
+}
+
+/// Two different lists with one version make appliances reject the stick (rollback or
+/// equivocation): a list of the same or a newer version at `out` is never replaced.
+fn check_list_version(out: &Path, version: u64) -> R<()> {
+    let Ok(bytes) = std::fs::read(out) else {
+        return Ok(());
+    };
+    let Ok(existing) = airlock::document::revocations::Revocations::parse(&bytes) else {
+        return Ok(());
+    };
+    let have = existing.payload.version;
+    if have >= version {
+        return Err(format!(
+            "{} already holds revocation list version {have}; publishing version {version} there would make two different lists with one version (or go back); start the next version with --from {} (revoke or revocations add-artifact --draft NEW --from {})",
+            out.display(),
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
 fn keygen(a: Keygen) -> R<()> {
     let nb = a.not_before.as_deref().map(ts).transpose()?;
     let na = a.not_after.as_deref().map(ts).transpose()?;
@@ -529,6 +597,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             version,
             def,
             sign,
+            force,
         } => {
             let now = issued_at(&def)?;
             let content = RootContent {
@@ -547,7 +616,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             let mut payload = root::payload(version, &content);
             payload.governance = def.governance.apply(None)?;
             let (env, st) = root::sign(&payload, &refs(&keys), None)?;
-            write_out(&out, &env)?;
+            publish_out(&out, &env, force)?;
             print_root(&st, &out);
         }
         RootCmd::Sign {
@@ -569,6 +638,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             remove_keys,
             def,
             sign,
+            force,
         } => {
             let now = issued_at(&def)?;
             let changes = RootChanges {
@@ -605,7 +675,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
                 &refs(&keys),
                 |p| p.governance = governance,
             )?;
-            write_out(&out, &env)?;
+            publish_out(&out, &env, force)?;
             print_root(&st, &out);
         }
         RootCmd::Show { file, previous } => {
@@ -648,7 +718,65 @@ fn evidence_digest(s: &str) -> R<String> {
     ))
 }
 
+/// Refuses revoked key ids that `root` does not list: revoking a misspelt id publishes fine and
+/// leaves the real key trusted.
+fn check_revoked_ids_known<'a>(ids: impl IntoIterator<Item = &'a str>, root_path: &Path) -> R<()> {
+    let root = airlock::document::trust_root::TrustRoot::parse(&read(root_path)?)
+        .map_err(|e| format!("{}: {e}", root_path.display()))?;
+    for id in ids {
+        if !root.payload.keys.iter().any(|k| k.key_id.as_str() == id) {
+            return Err(format!(
+                "key id {id:?} is not a key of the trust root {} (version {}): revoking it would leave the real key trusted; check the id (airlock-bundle root show {})",
+                root_path.display(),
+                root.payload.version,
+                root_path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Days a revocation list stays valid when --expires-days is not given.
+const DEFAULT_LIST_DAYS: i64 = 30;
+/// Past this a list is "far future": worth a warning.
+const FAR_LIST_DAYS: i64 = 90;
+
+/// Checks --expires-days and says what the expiry means, with the date to re-issue by.
+fn list_expiry(days: Option<i64>) -> R<(i64, Vec<String>)> {
+    let mut notes = Vec::new();
+    let days = match days {
+        Some(d) if d <= 0 => {
+            return Err(format!(
+                "--expires-days {d}: a list must stay valid for at least one day"
+            ))
+        }
+        Some(d) => d,
+        None => {
+            notes.push(format!(
+                "note: --expires-days not given; the list is valid for the default {DEFAULT_LIST_DAYS} days (set it to your re-issue cadence)"
+            ));
+            DEFAULT_LIST_DAYS
+        }
+    };
+    if days > FAR_LIST_DAYS {
+        notes.push(format!(
+            "warning: the list is valid for {days} days; until then an appliance that has not seen a newer list accepts this one, so a later revocation can be held back by replaying this stick's list"
+        ));
+    }
+    Ok((days, notes))
+}
+
+/// The date to publish the next list by: a quarter of the validity before expiry, between one
+/// and seven days.
+fn reissue_by(issued: Timestamp, expires: Timestamp) -> Timestamp {
+    let span = expires.unix().saturating_sub(issued.unix());
+    expires.plus_seconds(-(span / 4).clamp(86_400.min(span), 7 * 86_400))
+}
+
 fn revoke(a: Revoke) -> R<()> {
+    if let Some(root) = &a.root {
+        check_revoked_ids_known([a.key_id.as_str()], root)?;
+    }
     let mut d = open_draft(&a.draft)?;
     revs::add_key(
         &mut d,
@@ -688,21 +816,40 @@ fn revocations_cmd(c: RevocationsCmd) -> R<()> {
             sign,
             root,
             expires_days,
+            force,
         } => {
             let mut d = revs::read_draft(&read(&draft)?)?;
+            check_list_version(&out, d.version)?;
+            if let Some(root) = &root {
+                check_revoked_ids_known(d.revoked_keys.iter().map(|k| k.key_id.as_str()), root)?;
+            }
+            let (expires_days, notes) = list_expiry(expires_days)?;
             let now = Timestamp::now();
             d.issued_at = now;
             d.expires = now.plus_seconds(expires_days * 86_400);
             let keys = load_keys(&sign)?;
             let root = root.as_deref().map(read).transpose()?;
             let env = revs::sign(&d, &refs(&keys), root.as_deref())?;
-            write_out(&out, &env)?;
+            publish_out(&out, &env, force)?;
             println!(
                 "wrote {} (sha256 {})",
                 out.display(),
                 hex(&airlock_core::digest::sha256(&env))
             );
             print!("{}", revs::describe(&d));
+            println!(
+                "This list expires at {}: from then on every appliance rejects every bundle until a newer list reaches it.",
+                d.expires
+            );
+            println!(
+                "Publish version {} before {} (airlock-bundle revoke/revocations add-artifact --draft NEXT --from {}).",
+                d.version.saturating_add(1),
+                reissue_by(d.issued_at, d.expires),
+                out.display()
+            );
+            for n in &notes {
+                eprintln!("{n}");
+            }
         }
         RevocationsCmd::Show { file, root } => {
             let bytes = read(&file)?;
@@ -766,6 +913,12 @@ fn pack_cmd(a: Pack) -> R<()> {
         a.compress.as_deref(),
         &format!("{}-{}", a.package, a.version),
     )?;
+    if !a.force && std::fs::symlink_metadata(&out).is_ok() {
+        return Err(format!(
+            "{}: already exists; a bundle is never replaced silently (another --out, or --force)",
+            out.display()
+        ));
+    }
     let opts = PackOptions {
         dist: a.dist,
         out,
@@ -835,7 +988,53 @@ fn media_cmd(c: MediaCmd) -> R<()> {
         bundles,
         trust_roots,
         revocations,
+        force,
+        scratch,
     } = c;
+    let dry = airlock::author::precheck::dry_run(
+        &scratch.unwrap_or_else(std::env::temp_dir),
+        &dir,
+        &anchor,
+        &bundles,
+        &trust_roots,
+        revocations.as_deref(),
+    )?;
+    println!(
+        "dry run of the verifier against {} (no state, nothing written):",
+        anchor.display()
+    );
+    for r in &dry.results {
+        println!("  {} {}", r.verdict, r.bundle);
+        for why in &r.reasons {
+            println!("    {}: {}", why.code.as_str(), why.message);
+        }
+    }
+    for p in &dry.problems {
+        println!("  problem: {p}");
+    }
+    let rejected = dry
+        .results
+        .iter()
+        .filter(|r| r.verdict == airlock::verdict::Verdict::Reject)
+        .count();
+    if rejected > 0 || !dry.problems.is_empty() {
+        let what = format!(
+            "the appliance will reject {rejected} of the {} bundles this stick would carry{}",
+            dry.results.len(),
+            if dry.problems.is_empty() {
+                ""
+            } else {
+                " and the run has problems"
+            }
+        );
+        if !force {
+            return Err(format!(
+                "{what}; nothing was written (remove stale bundles from {}, fix or drop the rejected ones, or pass --force to write it anyway)",
+                dir.join("inbox").display()
+            ));
+        }
+        eprintln!("warning: {what}; writing anyway (--force)");
+    }
     let r = media::prepare_media(
         &dir,
         &anchor,
@@ -854,7 +1053,11 @@ fn media_cmd(c: MediaCmd) -> R<()> {
     for w in &r.written {
         println!("  {w}");
     }
-    println!("Next, on the appliance: airlock verify {}", dir.display());
+    println!(
+        "Next: boot the appliance with this stick (to try it on a workstation: airlock verify --anchor {} --state SCRATCH_STATE {})",
+        anchor.display(),
+        dir.display()
+    );
     Ok(())
 }
 
@@ -862,23 +1065,74 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     let ReceiptCmd::Verify {
         receipt,
         key,
+        appliances,
         json,
+        format,
         image_sha256,
     } = c;
+    let json = json || format.as_deref() == Some("json");
     let envelope = read(&receipt)?;
-    let p = airlock::receipt::verify_receipt(&envelope, &read(&key)?)?;
-    airlock::receipt::verify_listing(&envelope, &p, receipt.parent().unwrap_or(Path::new(".")))?;
-    if let Some(want) = &image_sha256 {
-        p.require_image(want)?;
-    }
+    // Unreadable inputs exit 2 (through the caller); a receipt that does not verify exits 1, as
+    // `airlock receipt verify` does.
+    let (verified, enrolled) = match (&appliances, &key) {
+        (Some(file), _) => {
+            let list = airlock::appliances::parse(&read(file)?)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            (
+                airlock::appliances::verify_receipt(&envelope, &list).map(|(p, _)| p),
+                Some(file),
+            )
+        }
+        (None, Some(key)) => {
+            if key_beside_receipt(key, &receipt) {
+                eprintln!(
+                    "warning: {} sits on the medium that carries the receipt: any Airlock install could have written both; enrol your appliances and use --appliances",
+                    key.display()
+                );
+            }
+            (
+                airlock::receipt::verify_receipt(&envelope, &read(key)?),
+                None,
+            )
+        }
+        (None, None) => return Err("give --appliances FILE (or --key)".into()),
+    };
+    let receipt_dir = receipt.parent().unwrap_or(Path::new("."));
+    let checked = verified
+        .and_then(|p| airlock::receipt::verify_listing(&envelope, &p, receipt_dir).map(|()| p))
+        .and_then(|p| match &image_sha256 {
+            Some(want) => p.require_image(want).map(|()| p),
+            None => Ok(p),
+        });
+    let p = match checked {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "airlock-bundle receipt: receipt {} does NOT verify: {e}",
+                receipt.display()
+            );
+            std::process::exit(1);
+        }
+    };
     if json {
         print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
         return Ok(());
     }
     println!(
-        "receipt OK: signed by appliance key {} (airlock {})",
-        p.appliance.key_id, p.appliance.software_version
+        "receipt OK: signed by appliance key {} (airlock {}){}",
+        p.appliance.key_id,
+        p.appliance.software_version,
+        enrolled
+            .map(|f| format!(", enrolled in {}", f.display()))
+            .unwrap_or_else(|| ", the key given with --key".into())
     );
+    let doc = |d: &airlock::receipt::DocumentRef| match (d.version, &d.sha256) {
+        (Some(v), Some(h)) => format!("version {v} (sha256 {h})"),
+        (Some(v), None) => format!("version {v}"),
+        _ => "none".to_string(),
+    };
+    println!("  trust root {}", doc(&p.trust_root));
+    println!("  revocation list {}", doc(&p.revocations));
     match &p.appliance.image {
         Some(i) => println!(
             "  appliance image sha256 {} ({}; Secure Boot {})",
@@ -914,6 +1168,20 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     Ok(())
 }
 
+/// Whether the key file lies in the media directory that holds the receipt (`MEDIA/receipts/X`
+/// and `MEDIA/appliance-key.json`).
+fn key_beside_receipt(key: &Path, receipt: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let media = canon(receipt).and_then(|r| {
+        r.parent()
+            .filter(|d| d.file_name().is_some_and(|n| n == "receipts"))
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    });
+    let key_dir = canon(key).and_then(|k| k.parent().map(Path::to_path_buf));
+    media.is_some() && media == key_dir
+}
+
 fn hint(cmd: &str, e: &str) -> &'static str {
     if e.contains(SIGNING_KEY_ENV) {
         "hint: export the release key (base64 seed or PEM) in CAVRA_GO_RELEASE_SIGNING_KEY, or pass --release-key FILE"
@@ -924,7 +1192,7 @@ fn hint(cmd: &str, e: &str) -> &'static str {
     } else if e.contains("threshold") || e.contains("would not count") {
         "hint: airlock-bundle root show FILE lists the role keys and thresholds"
     } else if cmd == "receipt" {
-        "hint: --key is the appliance's appliance-key.json (written to the media root and its state directory)"
+        "hint: --appliances is the site's list of enrolled appliance key entries (each appliance's appliance-key.json, recorded when it was set up)"
     } else if cmd == "pack" {
         "hint: airlock-bundle pack --help"
     } else {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The airlock-bundle scenario of bundle-tool/README.md: keygen, root create, pack, media prepare,
-# airlock verify (also with --anchor-sha256), rotate, revoke, publish, verify again.
+# airlock verify (also with --anchor-sha256), receipt verify against the enrolled appliance,
+# airlock extract, rotate, revoke, publish, verify again.
 # Usage: docs/examples/airlock-bundle-scenario.sh EMPTY_DIR
 # (AIRLOCK_BUNDLE and AIRLOCK name the two binaries; default: from PATH).
 set -euo pipefail
@@ -50,7 +51,12 @@ airlock verify --state state --anchor anchor.json stick1 || echo "exit $?"
 echo "anchor sha256: $(sha256sum anchor.json | cut -d' ' -f1)"
 airlock verify --no-write --state state-pin --anchor-sha256 "$(sha256sum anchor.json | cut -d' ' -f1)" stick1 || echo "exit $?"
 airlock verify --no-write --state state-pin --anchor-sha256 0000000000000000000000000000000000000000000000000000000000000000 stick1 || echo "exit $?"
-airlock-bundle receipt verify stick1/receipts/*.receipt.json --key stick1/appliance-key.json
+# enrol the appliance out of band (here: its state directory), then check receipts against it
+printf '[%s]\n' "$(cat state/appliance-key.json)" > appliances.json
+airlock-bundle receipt verify stick1/receipts/*.receipt.json --appliances appliances.json
+airlock extract stick1/inbox/cavra-go-runtime-v0.2.0.tar.gz \
+    --receipt stick1/receipts/cavra-go-runtime-v0.2.0.tar.gz.promote.receipt.json \
+    --appliances appliances.json --out released-v0.2.0
 # rotation: add q1 release key, replace root-c with root-d
 airlock-bundle keygen --key-id cavra-go-release-2027-q1 --out-dir keys \
     --not-before 2026-11-01T00:00:00Z --not-after 2027-04-15T00:00:00Z
@@ -92,11 +98,16 @@ airlock-bundle revocations add-artifact --draft revocations.draft.json \
 airlock-bundle revocations publish --draft revocations.draft.json --out revocations/1.json \
     --sign keys/ops-revocation-2026.key --root trust-root/2.json --expires-days 30
 airlock-bundle revocations show revocations/1.json --root trust-root/2.json
+# v0.2.0 is revoked: prepare's dry run says so and refuses; --force writes it anyway to show the
+# appliance's own rejection.
 airlock-bundle media prepare --media stick2 --anchor anchor.json \
+    --trust-root trust-root/2.json --revocations revocations/1.json \
+    --bundle out/cavra-go-runtime-v0.2.0.tar.gz --bundle out/cavra-go-runtime-v0.2.1.tar.gz \
+    || airlock-bundle media prepare --force --media stick2 --anchor anchor.json \
     --trust-root trust-root/2.json --revocations revocations/1.json \
     --bundle out/cavra-go-runtime-v0.2.0.tar.gz --bundle out/cavra-go-runtime-v0.2.1.tar.gz
 airlock verify --state state --anchor anchor.json stick2 || echo "exit $?"
-airlock-bundle receipt verify stick2/receipts/cavra-go-runtime-v0.2.1.tar.gz.promote.receipt.json --key stick2/appliance-key.json
+airlock-bundle receipt verify stick2/receipts/cavra-go-runtime-v0.2.1.tar.gz.promote.receipt.json --appliances appliances.json
 # next list: version + 1, entries carried over
 airlock-bundle revocations show revocations.draft.json
 airlock-bundle revocations add-artifact --draft revocations.next.json --from revocations/1.json \

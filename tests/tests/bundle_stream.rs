@@ -238,9 +238,7 @@ fn problems_are_all_reported_and_the_walk_goes_on() {
 #[test]
 fn metadata_over_its_limit_is_reported_and_not_kept() {
     let big = vec![b'x'; 2048];
-    let bytes = Raw::new()
-        .file("cavra-runtime.signing-operations.json", &big)
-        .end();
+    let bytes = Raw::new().file("checksums.txt", &big).end();
     let limits = Limits {
         max_metadata_bytes: 1024,
         ..Limits::default()
@@ -249,41 +247,10 @@ fn metadata_over_its_limit_is_reported_and_not_kept() {
     assert_reason(
         &s,
         Code::BundleLimitExceeded,
-        "\"cavra-runtime.signing-operations.json\" is 2048 bytes",
-    );
-    assert!(s.inventory.metadata.is_empty());
-    assert_eq!(
-        names(&s),
-        ["cavra-runtime.signing-operations.json"],
-        "still listed and hashed"
-    );
-}
-
-#[test]
-fn listing_file_over_its_own_limit_is_reported_and_not_kept() {
-    // checksums.txt names every artifact: it has its own, larger cap (max_listing_bytes), and
-    // the ordinary metadata cap does not apply to it.
-    let big = vec![b'x'; 2048];
-    let bytes = Raw::new().file("checksums.txt", &big).end();
-    let under_listing_cap = Limits {
-        max_metadata_bytes: 1024,
-        max_listing_bytes: 4096,
-        ..Limits::default()
-    };
-    let s = scan_with(&bytes, &under_listing_cap);
-    assert!(s.reasons.is_empty(), "{:#?}", s.reasons);
-    assert_eq!(s.inventory.metadata.len(), 1);
-    let over = Limits {
-        max_listing_bytes: 1024,
-        ..Limits::default()
-    };
-    let s = scan_with(&bytes, &over);
-    assert_reason(
-        &s,
-        Code::BundleLimitExceeded,
         "\"checksums.txt\" is 2048 bytes",
     );
     assert!(s.inventory.metadata.is_empty());
+    assert_eq!(names(&s), ["checksums.txt"], "still listed and hashed");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
 
 pub mod appliance_key;
+pub mod appliances;
 pub mod atomic;
 pub mod author;
 pub mod bundle;
@@ -12,6 +13,7 @@ pub mod demo;
 pub mod document;
 pub mod escape;
 pub mod evidence;
+pub mod extract;
 #[cfg(target_os = "linux")]
 pub mod init;
 pub mod json;

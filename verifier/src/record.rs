@@ -224,7 +224,8 @@ impl<'a> Recorder<'a> {
             release_evidence_sha256: a.release_evidence_sha256.clone(),
             provenance: a.provenance.clone(),
         };
-        let envelope = receipt::sign_receipt_with(&payload, Some(&listing), a.governance.as_ref(), key);
+        let envelope =
+            receipt::sign_receipt_with(&payload, Some(&listing), a.governance.as_ref(), key);
         let record = Record::new(
             head,
             now,

@@ -1,5 +1,6 @@
-//! Deterministic bundle archives: entries sorted by name (bytewise), regular files only, mode 0644,
-//! uid/gid 0, empty owner names, one fixed mtime; GNU long names where needed; gzip with a zero
+//! Deterministic bundle archives: entries sorted by name (bytewise), regular files only, mode 0644
+//! (0755 for an artifact file with any executable bit, so a packed binary runs after
+//! `airlock extract`), uid/gid 0, empty owner names, one fixed mtime; GNU long names where needed; gzip with a zero
 //! header mtime; zstd (level 19, content checksum) and xz (preset 6, CRC-64) single-threaded, so
 //! the same inputs give the same bytes.
 
@@ -125,6 +126,20 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Whether any of the file's executable bits is set (never on non-Unix systems).
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
 fn append<W: Write>(b: &mut tar::Builder<W>, e: &Entry, mtime: u64) -> io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Regular);
@@ -139,8 +154,12 @@ fn append<W: Write>(b: &mut tar::Builder<W>, e: &Entry, mtime: u64) -> io::Resul
         }
         Source::File(path) => {
             let f = File::open(path)?;
-            let size = f.metadata()?.len();
+            let meta = f.metadata()?;
+            let size = meta.len();
             h.set_size(size);
+            if is_executable(&meta) {
+                h.set_mode(0o755);
+            }
             let mut r = Counting {
                 inner: f.take(size),
                 n: 0,

@@ -83,3 +83,43 @@ pub fn write_atomic_with(
 pub fn create_dir(path: &Path) -> Result<(), String> {
     fs::create_dir_all(path).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// Writes `path` only if nothing is there yet: the bytes go to a temp file in the same directory,
+/// which is then hard-linked to `path` (the link fails when `path` exists, so a file that appears
+/// meanwhile is not replaced either) and removed. Published material is never replaced silently.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let exists = |path: &Path| {
+        format!(
+            "{}: already exists; published material is never replaced silently (move it away, or pass --force)",
+            path.display()
+        )
+    };
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(exists(path));
+    }
+    let dir = parent(path);
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file path", path.display()))?;
+    let mut tmp = dir.join(format!(".{}.new.tmp", name.to_string_lossy()));
+    let mut n = 0;
+    while fs::symlink_metadata(&tmp).is_ok() {
+        n += 1;
+        tmp = dir.join(format!(".{}.new.{n}.tmp", name.to_string_lossy()));
+    }
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => {
+            sync_dir(&dir);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists(path)),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}

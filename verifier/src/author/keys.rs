@@ -129,6 +129,12 @@ impl PrivateKey {
         let trimmed = std::str::from_utf8(text)
             .map_err(|_| "the private key is not text (UTF-8)".to_string())?
             .trim();
+        if trimmed.starts_with("untrusted comment:") {
+            return Err(
+                "this is a minisign secret key, not an Ed25519 key: give it with --minisign-key"
+                    .into(),
+            );
+        }
         if trimmed.starts_with('{') {
             let f: PrivateKeyFile = json::parse(trimmed.as_bytes())
                 .map_err(|e| format!("not an Airlock private key file: {e}"))?;

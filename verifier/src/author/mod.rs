@@ -20,6 +20,7 @@ pub mod governance;
 pub mod keys;
 pub mod media;
 pub mod pack;
+pub mod precheck;
 pub mod revocations;
 pub mod root;
 

@@ -18,7 +18,9 @@
 
 use super::entry::{self, canonical, parse_pax, Kind, Names, Pax, Shown};
 use super::stream::{Pull, Upstream};
-use super::{is_listing, is_metadata, FileEntry, Limits, Progress, Scan, MAX_DOCUMENT_FILE};
+use super::{
+    is_listing, is_metadata, Contents, FileEntry, Limits, Progress, Scan, MAX_DOCUMENT_FILE,
+};
 use crate::reason::{Code, Reason};
 use airlock_core::digest::Sha256;
 use std::time::{Duration, Instant};
@@ -221,9 +223,15 @@ impl Pending {
 
 /// Walks the archive, filling `scan.inventory.files` / `metadata` and `scan.reasons`.
 /// `Err(())` only when the deadline passed.
-pub(crate) fn walk(input: &mut Input<'_>, limits: &Limits, scan: &mut Scan) -> Result<(), ()> {
+pub(crate) fn walk(
+    input: &mut Input<'_>,
+    limits: &Limits,
+    scan: &mut Scan,
+    contents: &mut dyn Contents,
+) -> Result<(), ()> {
     let mut walker = Walker {
         limits,
+        contents,
         names: Names::default(),
         entries: 0,
         name_bytes: 0,
@@ -241,6 +249,7 @@ pub(crate) fn walk(input: &mut Input<'_>, limits: &Limits, scan: &mut Scan) -> R
 
 struct Walker<'l> {
     limits: &'l Limits,
+    contents: &'l mut dyn Contents,
     names: Names,
     entries: usize,
     name_bytes: u64,
@@ -258,6 +267,8 @@ struct Header {
     /// Bytes other than NUL after the first NUL of the name or prefix field.
     name_has_junk: bool,
     link: Vec<u8>,
+    /// Permission bits (0 when the field is not a number: only the executable bit is used).
+    mode: u32,
 }
 
 fn is_zero(bytes: &[u8]) -> bool {
@@ -316,7 +327,7 @@ fn parse_size(raw: &[u8]) -> Result<u64, &'static str> {
     }
 }
 
-impl Walker<'_> {
+impl<'l> Walker<'l> {
     fn run(
         &mut self,
         input: &mut Input<'_>,
@@ -653,19 +664,28 @@ impl Walker<'_> {
             }
         }
         let mut hasher = Sha256::new();
+        let wanted = self.contents.begin(&name, header.size, header.mode);
+        let contents = &mut *self.contents;
         let got = input.feed(header.size, problems, &mut |bytes| {
             hasher.update(bytes);
             if let Some(kept) = kept.as_mut() {
                 kept.extend_from_slice(bytes);
             }
+            if wanted {
+                contents.data(bytes);
+            }
         })?;
         if got < header.size {
             return Err(truncated(problems, &shown));
         }
+        let digest = hasher.finalize();
+        if wanted {
+            self.contents.end(&digest);
+        }
         self.skip_data(input, problems, padded.saturating_sub(header.size), &shown)?;
         inventory.files.push(FileEntry {
             name: name.clone(),
-            sha256: hasher.finalize(),
+            sha256: digest,
             size: header.size,
         });
         if let Some(kept) = kept {
@@ -782,6 +802,7 @@ fn parse_header(block: &[u8; BLOCK]) -> Result<Header, String> {
         name,
         name_has_junk,
         link: field(&old.linkname).0.to_vec(),
+        mode: h.mode().unwrap_or(0),
     })
 }
 

@@ -133,6 +133,29 @@ pub fn is_trust_material(name: &str) -> bool {
     ) || name.starts_with("trust-root/")
 }
 
+/// Receives the bytes of the bundle's regular files as the walk streams them (`airlock extract`):
+/// the same single read that yields the whole-file digest and every file's digest.
+pub trait Contents {
+    /// A regular file with this canonical name, size and tar mode starts (only entries the walk
+    /// accepts: safe names, no duplicates); returns whether to receive its bytes.
+    fn begin(&mut self, name: &str, size: u64, mode: u32) -> bool;
+    /// The next bytes of that file.
+    fn data(&mut self, bytes: &[u8]);
+    /// That file is complete; `sha256` is its digest as the walk computed it.
+    fn end(&mut self, sha256: &Sha256Digest);
+}
+
+/// Receives nothing (a plain scan).
+struct NoContents;
+
+impl Contents for NoContents {
+    fn begin(&mut self, _: &str, _: u64, _: u32) -> bool {
+        false
+    }
+    fn data(&mut self, _: &[u8]) {}
+    fn end(&mut self, _: &Sha256Digest) {}
+}
+
 /// Whether a canonical name is a metadata file kept in memory.
 pub fn is_metadata(name: &str) -> bool {
     matches!(
@@ -204,6 +227,16 @@ pub fn is_listing(name: &str) -> bool {
 /// `bundle_sha256` is the digest of the file as stored even when the archive was refused early
 /// (it is `None` only when the file itself could not be read).
 pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Scan, ScanAbort> {
+    scan_with(path, limits, progress, &mut NoContents)
+}
+
+/// [`scan`], passing every accepted regular file's bytes to `contents` as they stream.
+pub fn scan_with(
+    path: &Path,
+    limits: &Limits,
+    progress: &dyn Progress,
+    contents: &mut dyn Contents,
+) -> Result<Scan, ScanAbort> {
     let mut scan = Scan::default();
     let (source, mut up) = match stream::start(path) {
         Ok(started) => started,
@@ -231,7 +264,7 @@ pub fn scan(path: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Sca
     };
     let position = || source.position();
     let mut input = archive::Input::new(up, limits, progress, &position);
-    if archive::walk(&mut input, limits, &mut scan).is_err() {
+    if archive::walk(&mut input, limits, &mut scan, contents).is_err() {
         return Err(ScanAbort::Deadline);
     }
     // Stop consuming: the read thread goes on hashing the rest of the file on its own.

@@ -329,3 +329,45 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
     crate::outln!("report: {}", written.display());
     Ok(if check.ok() && agrees { 0 } else { 1 })
 }
+
+/// `airlock receipt verify RECEIPT --appliances FILE`: as [`verify_receipt`], against the site's
+/// enrolled appliances ([`crate::appliances`]); exit 1 when the receipt does not verify.
+pub fn verify_receipt_enrolled(
+    path: &Path,
+    list_path: &Path,
+    image_sha256: Option<&str>,
+) -> Result<u8, String> {
+    let list = read_capped(list_path, MAX_TRUST_FILE)
+        .map_err(|e| format!("{} {e}", list_path.display()))?;
+    let enrolled =
+        crate::appliances::parse(&list).map_err(|e| format!("{}: {e}", list_path.display()))?;
+    let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
+    let checked =
+        crate::appliances::verify_receipt(&bytes, &enrolled).and_then(
+            |(p, _)| match image_sha256 {
+                Some(want) => p.require_image(want).map(|()| p),
+                None => Ok(p),
+            },
+        );
+    match checked {
+        Ok(payload) => {
+            crate::outln!(
+                "receipt {} verifies: {} {} (appliance {}, enrolled in {})",
+                path.display(),
+                payload.verdict,
+                payload.bundle.file,
+                payload.appliance.key_id,
+                list_path.display()
+            );
+            crate::outln!(
+                "{}",
+                serde_json::to_string_pretty(&payload).unwrap_or_default()
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            crate::outln!("receipt {} does NOT verify: {e}", path.display());
+            Ok(1)
+        }
+    }
+}

@@ -10,7 +10,7 @@ pub mod vault;
 
 use crate::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Airlock: offline release verification.
@@ -66,6 +66,31 @@ enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
+    /// Write a promoted bundle's artifacts into a new directory: the receipt is checked against
+    /// the appliance key, the bundle must be the one it promoted (SHA-256), every file's digest
+    /// is checked as it is written; no links, no overwrite, the tree appears only when complete.
+    Extract {
+        /// The bundle file (as verified; read once more, by Airlock's own walk).
+        bundle: PathBuf,
+        /// Its promote receipt (MEDIA/receipts/<bundle>.promote.receipt.json).
+        #[arg(long)]
+        receipt: PathBuf,
+        /// The appliance's public key entry, known out of band (not a copy from the stick that
+        /// carries the receipt).
+        #[arg(
+            long,
+            required_unless_present = "appliances",
+            conflicts_with = "appliances"
+        )]
+        key: Option<PathBuf>,
+        /// The site's enrolled appliances (a JSON array of appliance key entries): the receipt
+        /// must be signed by one of them.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
+        /// The directory to create (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run the whole flow on a built-in demo in a temporary directory.
     Demo {
         /// Only write the demo media and anchor into DIR; verify nothing.
@@ -77,7 +102,11 @@ enum Command {
         governance: bool,
     },
     /// List the rejection reason codes and what they mean.
-    Codes,
+    Codes {
+        /// Output format (json: `{"schema_version": 1, "codes": [{"code", "description"}]}`).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// Sigstore bundle commands (offline).
     Sigstore {
         #[command(subcommand)]
@@ -163,9 +192,17 @@ enum ReceiptCommand {
     Verify {
         /// The receipt file.
         receipt: PathBuf,
-        /// The appliance's public key entry (appliance-key.json).
-        #[arg(long)]
-        key: PathBuf,
+        /// The appliance's public key entry (appliance-key.json), known out of band.
+        #[arg(
+            long,
+            required_unless_present = "appliances",
+            conflicts_with = "appliances"
+        )]
+        key: Option<PathBuf>,
+        /// The site's enrolled appliances (a JSON array of appliance key entries): the receipt
+        /// must be signed by one of them.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
         /// Require the receipt to name this appliance image (hex SHA-256 of its BOOTX64.EFI, as
         /// image/build prints it).
         #[arg(long, value_name = "HEX")]
@@ -249,12 +286,28 @@ fn run_cli() -> u8 {
                 ReceiptCommand::Verify {
                     receipt,
                     key,
+                    appliances,
                     image_sha256,
                 },
-        } => finish(evidence::verify_receipt(
+        } => finish(match (appliances, key) {
+            (Some(list), _) => {
+                evidence::verify_receipt_enrolled(&receipt, &list, image_sha256.as_deref())
+            }
+            (None, Some(key)) => evidence::verify_receipt(&receipt, &key, image_sha256.as_deref()),
+            (None, None) => Err("give --appliances FILE or --key FILE".into()),
+        }),
+        Command::Extract {
+            bundle,
+            receipt,
+            key,
+            appliances,
+            out,
+        } => finish(extract(
+            &bundle,
             &receipt,
-            &key,
-            image_sha256.as_deref(),
+            key.as_deref(),
+            appliances.as_deref(),
+            &out,
         )),
         Command::Demo {
             governance: true, ..
@@ -282,10 +335,23 @@ fn run_cli() -> u8 {
             verify_digest,
             file_or_digest,
         })),
-        Command::Codes => {
+        Command::Codes {
+            format: Format::Human,
+        } => {
             for c in crate::reason::Code::ALL {
                 crate::outln!("{:<36} {}", c.as_str(), c.describe());
             }
+            0
+        }
+        Command::Codes {
+            format: Format::Json,
+        } => {
+            let codes: Vec<serde_json::Value> = crate::reason::Code::ALL
+                .iter()
+                .map(|c| serde_json::json!({"code": c.as_str(), "description": c.describe()}))
+                .collect();
+            let doc = serde_json::json!({"schema_version": 1, "codes": codes});
+            crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             0
         }
     }
@@ -311,6 +377,43 @@ fn verify(opts: &VerifyOptions, format: Format) -> u8 {
             2
         }
     }
+}
+
+fn extract(
+    bundle: &Path,
+    receipt: &Path,
+    key: Option<&Path>,
+    appliances: Option<&Path>,
+    out: &Path,
+) -> Result<u8, String> {
+    let read = |p: &Path| {
+        crate::atomic::read_limited(p, crate::receipt::MAX_RECEIPT_BYTES as u64)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let envelope = read(receipt)?;
+    let payload = match (appliances, key) {
+        (Some(file), _) => {
+            let list = crate::appliances::parse(&read(file)?)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            crate::appliances::verify_receipt(&envelope, &list)
+                .map_err(|e| format!("receipt: {e}"))?
+                .0
+        }
+        (None, Some(key)) => crate::receipt::verify_receipt(&envelope, &read(key)?)
+            .map_err(|e| format!("receipt: {e}"))?,
+        (None, None) => return Err("give --appliances FILE or --key FILE".into()),
+    };
+    let x = crate::extract::extract_verified(bundle, &payload, out)?;
+    crate::outln!(
+        "extracted {} {} into {}: {} files, {} bytes ({} executable), each checked against the receipt",
+        x.package.as_deref().unwrap_or("?"),
+        x.version.as_deref().unwrap_or("?"),
+        x.out.display(),
+        x.files,
+        x.bytes,
+        x.executables
+    );
+    Ok(0)
 }
 
 fn finish(r: Result<u8, String>) -> u8 {
