@@ -389,7 +389,7 @@ fn connected_side_with_a_python_token() {
             "--bundle",
             "out/release.tar.gz",
         ]),
-        &[],
+        &env,
     );
     assert_eq!(c, Some(0), "{t}");
     let (c, t) = sh(

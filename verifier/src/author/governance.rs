@@ -48,6 +48,15 @@ pub fn secret_from_env(var: &str) -> Result<Secret, String> {
 /// The secrets named by the `CAVRA_*` variables that are set, as a vault (the packer's self-check).
 pub fn vault_from_env() -> Vault {
     let mut v = Vault::default();
+    for (id, s) in secrets_from_env() {
+        v.insert(id, s);
+    }
+    v
+}
+
+/// The HMAC secrets the `CAVRA_*` variables hold, with their key ids.
+pub fn secrets_from_env() -> Vec<(KeyId, Secret)> {
+    let mut out = Vec::new();
     for (key, id) in [
         (RUNNER_KEY_ENV, RUNNER_KEY_ID_ENV),
         (EVIDENCE_KEY_ENV, EVIDENCE_KEY_ID_ENV),
@@ -56,10 +65,10 @@ pub fn vault_from_env() -> Vault {
             secret_from_env(key),
             std::env::var(id).ok().and_then(|i| KeyId::new(&i).ok()),
         ) {
-            v.insert(id, s);
+            out.push((id, s));
         }
     }
-    v
+    out
 }
 
 /// The trust-root entry of an HMAC key (formats §8.1).

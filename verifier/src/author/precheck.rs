@@ -66,6 +66,11 @@ pub fn dry_run(
     for d in [&sim, &state] {
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
+    // Governed bundles are judged with the HMAC secrets the connected side holds (the CAVRA_*
+    // variables, as pack's self-check does); without them governance evidence cannot verify here.
+    for (id, secret) in super::governance::secrets_from_env() {
+        crate::vault::install(&state, &id, &secret)?;
+    }
     // What the stick already carries stays there: trust material and every bundle in inbox/.
     for (name, path) in plain_files(media_dir)? {
         if name == super::pack::files::BOOTSTRAP || name == super::pack::files::REVOCATIONS {
