@@ -14,12 +14,12 @@
 //!
 //! The same line is appended to the state's log first, then to `MEDIA/evidence/airlock-evidence.jsonl`.
 //! A stick's log shows gaps in `seq` where the appliance served other sticks; a verifier reports
-//! them (and they are errors in the appliance's own log). A torn tail — trailing lines that are not
-//! well-formed records, as a power cut mid-append leaves — is survived: ignored and reported; the
-//! state log's torn tail is cut off (the file is ours), the media log's bytes are never changed
-//! (the next append starts with a newline, so the fragment stays a line of its own, reported as a
-//! torn line). A trailing line that *is* a well-formed record but fails its signature or chain is
-//! not "torn": it is reported as tampering. Truncation or rollback of a log is detected against the
+//! them (and they are errors in the appliance's own log). A torn tail — a final line without its
+//! newline, as a power cut mid-append leaves — is survived: ignored and reported; the state log's
+//! torn tail is cut off (the file is ours), the media log's bytes are never changed (the next
+//! append starts with a newline, so the fragment becomes a complete line that is not a record,
+//! which a verifier cannot tell from tampering: it fails, issue 13 #2). Records by another key
+//! fail too. Truncation or rollback of a log is detected against the
 //! `evidence.seq`/`prev` a signed receipt carries ([`check_against_receipt`],
 //! [`check_head_against_receipt`]) and against the appliance's own copy
 //! ([`check_media_against_appliance`]).
@@ -486,8 +486,9 @@ fn parse_line(line: &[u8]) -> Option<ParsedLine> {
 pub enum LogKind {
     /// The appliance's own log: contiguous from seq 1, one key, no torn lines inside.
     Appliance,
-    /// A stick's log: gaps (other sticks), torn lines (pulled mid-append) and records by other
-    /// appliances are reported but are not failures.
+    /// A stick's log: gaps in seq (the appliance served other sticks) are reported but are not
+    /// failures; torn lines inside and records by any other key are, as on the appliance's own
+    /// log (issue 13 #2).
     Media,
 }
 
@@ -568,12 +569,11 @@ pub struct LogReport {
     pub out_of_order: Vec<LineIssue>,
     /// Jumps in seq (allowed on a media log, where the appliance served other sticks).
     pub seq_gaps: Vec<SeqGap>,
-    /// Lines that are not records, before the last record (torn appends; failures on the
-    /// appliance's own log).
+    /// Complete lines that are not records (failures).
     pub torn_lines: Vec<LineIssue>,
-    /// Records naming another key id (not verified; failures on the appliance's own log).
+    /// Records naming another key id (not verified; failures).
     pub foreign_records: Vec<LineIssue>,
-    /// Trailing bytes that are not records: survived, reported.
+    /// A final line without its newline (a power cut mid-append): survived, reported.
     pub torn_tail: Option<TornTail>,
     /// The last verified record.
     pub head: Option<ReportHead>,
@@ -583,35 +583,29 @@ pub struct LogReport {
 }
 
 impl LogReport {
-    /// `ok` (nothing to report), `ok-with-gaps` (a media log with gaps, torn lines or foreign
-    /// records, nothing failed) or `failed`.
+    /// `ok` (nothing to report), `ok-with-gaps` (a media log with seq gaps, nothing failed) or
+    /// `failed`. A torn tail is reported beside the status.
     pub fn status(&self) -> &'static str {
         if !self.is_ok() {
             "failed"
-        } else if self.seq_gaps.is_empty()
-            && self.torn_lines.is_empty()
-            && self.foreign_records.is_empty()
-        {
+        } else if self.seq_gaps.is_empty() {
             "ok"
         } else {
             "ok-with-gaps"
         }
     }
 
-    /// Whether the log verifies: no bad signature, chain break or reordering, and for the
-    /// appliance's own log also no gap, torn line inside or foreign record.
+    /// Whether the log verifies: no bad signature, chain break, reordering, complete line that
+    /// is not a record, or record by another key; for the appliance's own log also no gap.
     pub fn is_ok(&self) -> bool {
         let basic = self.chain_breaks.is_empty()
             && self.bad_signatures.is_empty()
-            && self.out_of_order.is_empty();
+            && self.out_of_order.is_empty()
+            && self.torn_lines.is_empty()
+            && self.foreign_records.is_empty();
         match self.kind {
             LogKind::Media => basic,
-            LogKind::Appliance => {
-                basic
-                    && self.seq_gaps.is_empty()
-                    && self.torn_lines.is_empty()
-                    && self.foreign_records.is_empty()
-            }
+            LogKind::Appliance => basic && self.seq_gaps.is_empty(),
         }
     }
 
@@ -622,8 +616,9 @@ impl LogReport {
 }
 
 /// Verifies a log's bytes against the appliance key `key_id` / `key`: every record's signature
-/// over its received bytes, the hash chain, and the sequence. Records by other key ids are
-/// reported, not verified; each key would be checked with its own call.
+/// over its received bytes, the hash chain, and the sequence. Records by other key ids and
+/// complete lines that are not records fail; only a final line without its newline is a torn
+/// tail, reported.
 pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) -> LogReport {
     let mut report = LogReport {
         kind,
@@ -661,22 +656,10 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
         .iter()
         .map(|&(a, b)| parse_line(&bytes[a..b]))
         .collect();
-    // A final fragment without newline is torn even if it happens to parse.
+    // Only a final line without its newline is a torn tail (a power cut mid-append), even if it
+    // happens to parse; every complete line must be a record by this key (issue 13 #2).
     let unterminated_last = !bytes.is_empty() && bytes.last() != Some(&b'\n');
-    let mut last_record = parsed.iter().rposition(Option::is_some);
-    if unterminated_last && last_record == Some(spans.len() - 1) {
-        last_record = spans
-            .len()
-            .checked_sub(2)
-            .and_then(|i| parsed[..=i].iter().rposition(Option::is_some));
-    }
-    let mut tail_start = last_record.map_or(0, |i| i + 1);
-    if kind == LogKind::Appliance {
-        // The appliance's log is never appended after a torn line (it is cut off first): only a
-        // final line without its newline is a torn tail; complete lines that are not records are
-        // torn lines inside, failures (issue 11 #10).
-        tail_start = spans.len() - usize::from(unterminated_last);
-    }
+    let tail_start = spans.len() - usize::from(unterminated_last);
     if tail_start < spans.len() {
         let offset = spans[tail_start].0 as u64;
         report.torn_tail = Some(TornTail {
@@ -695,7 +678,10 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
             report.torn_lines.push(LineIssue {
                 line: line_no,
                 seq: None,
-                message: format!("{} bytes that are not a record", line.len()),
+                message: format!(
+                    "a complete line of {} bytes that is not a record (only a final line without its newline is a torn tail)",
+                    line.len()
+                ),
             });
             continue;
         };
@@ -704,7 +690,10 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
             report.foreign_records.push(LineIssue {
                 line: line_no,
                 seq: Some(f.seq),
-                message: format!("record by key {:?}, not checked", f.key_id),
+                message: format!(
+                    "a record by key {:?}, not the appliance key {key_id}: it cannot be verified",
+                    f.key_id
+                ),
             });
             continue;
         }

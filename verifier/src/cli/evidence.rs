@@ -32,9 +32,10 @@ fn resolved(p: &Path) -> std::path::PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
 }
 
-/// Checks a log (a media root's, or a log file) and every receipt beside it; writes the report
-/// next to the log. Exit status 0 when everything verifies, 1 otherwise.
-pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
+/// Checks a log (a media root's, or a log file) and every receipt beside it, and prints the
+/// result; writes the report only to `out` (never into the media or state it checks). Exit status
+/// 0 when everything verifies, 1 otherwise.
+pub fn verify(media_or_log: &Path, key_path: &Path, out: Option<&Path>) -> Result<u8, String> {
     let (media_or_log, key_path) = (&resolved(media_or_log), &resolved(key_path));
     let (key_bytes, key_id, pk) = read_key(key_path)?;
     let (log_path, receipts_dir) = if media_or_log.is_dir() {
@@ -86,7 +87,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
                         problems.push(format!("{}: {e}", p.display()));
                     }
                 }
-                Err(e) if e.contains("key") && !e.contains("does not verify") => {} // another appliance's receipt
+                // A receipt by another key is not this appliance's: it cannot be verified.
                 Err(e) => problems.push(format!("{}: {e}", p.display())),
             }
         }
@@ -100,9 +101,6 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
         &bytes,
         Timestamp::now(),
     );
-    let dir = log_path.parent().unwrap_or(Path::new("."));
-    let written = evidence::write_report(&RealStorage, dir, &doc)
-        .map_err(|e| format!("cannot write the report: {e}"))?;
     crate::outln!(
         "evidence log {}: {} ({} records verified)",
         log_path.display(),
@@ -125,9 +123,12 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
             gap.after_seq
         );
     }
+    for issue in report.torn_lines.iter().chain(&report.foreign_records) {
+        crate::outln!("  line {}: {}", issue.line, text(&issue.message));
+    }
     if let Some(t) = &report.torn_tail {
         crate::outln!(
-            "  torn tail of {} bytes at offset {} ignored",
+            "  torn tail: a final line of {} bytes without its newline at offset {} (a power cut mid-append), ignored",
             t.bytes,
             t.offset
         );
@@ -135,7 +136,12 @@ pub fn verify(media_or_log: &Path, key_path: &Path) -> Result<u8, String> {
     for p in &problems {
         crate::outln!("  {}", text(p));
     }
-    crate::outln!("report: {}", dir.join(written).display());
+    // The result is printed first, so an unwritable --out still shows it.
+    if let Some(out) = out {
+        crate::author::fsutil::write_atomic(out, &doc)
+            .map_err(|e| format!("cannot write the report: {e}"))?;
+        crate::outln!("report: {}", out.display());
+    }
     Ok(if report.is_ok() && problems.is_empty() {
         0
     } else {

@@ -146,8 +146,8 @@ enum SigstoreCommand {
 
 #[derive(Subcommand)]
 enum EvidenceCommand {
-    /// Check a hash-chained evidence log and its signatures; write a verification report. A
-    /// release-governance log (release-governance-evidence.jsonl, or a directory holding
+    /// Check a hash-chained evidence log and its signatures and print the result (the report is
+    /// written only to --out). A release-governance log (release-governance-evidence.jsonl, or a directory holding
     /// .cavra/go-daemon/) is checked with HMAC secrets and gets
     /// release-governance-evidence-verification.json.
     Verify {
@@ -165,8 +165,9 @@ enum EvidenceCommand {
         /// Judge governance keys by this trust root (roles, windows, secret_sha256).
         #[arg(long, value_name = "FILE")]
         trust_root: Option<PathBuf>,
-        /// Where to write the governance report (default: beside the log, under the first free
-        /// name; a published report already there is compared, not replaced).
+        /// Where to write the report. An appliance or media log's report is written only here;
+        /// a governance report defaults to beside the log, under the first free name (a
+        /// published report already there is compared, not replaced).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
@@ -263,7 +264,7 @@ fn run_cli() -> u8 {
                     out: out.as_deref(),
                 },
             )),
-            (None, Some(key)) => finish(evidence::verify(&media_or_log, &key)),
+            (None, Some(key)) => finish(evidence::verify(&media_or_log, &key, out.as_deref())),
             (None, None) => finish(Err(format!(
                 "{} is not a governance evidence log; the appliance's logs need --key",
                 media_or_log.display()
