@@ -3,7 +3,8 @@
 
 usage: verify_evidence.py LOG appliance-key.json
 Prints a JSON summary: verified record count, bad signature lines, chain break lines, seq gaps,
-out-of-order lines, torn tail (bytes) and head seq/hash. Written from formats §6 only:
+out-of-order lines, complete lines that are not records, the torn tail (a final line
+without its newline, bytes) and head seq/hash. Written from formats §6 only:
 - sig signs the line with its final `,"sig":"…"` removed and `}` kept;
 - prev is the hex SHA-256 of the previous record's line without its newline (64 zeros first).
 """
@@ -44,13 +45,12 @@ def main():
     if not unterminated:
         lines = lines[:-1]
     parsed = [parse(l) for l in lines]
-    last = max([i for i, p in enumerate(parsed) if p is not None] or [-1])
-    if unterminated and last == len(lines) - 1:
-        last = max([i for i, p in enumerate(parsed[:-1]) if p is not None] or [-1])
+    # Only a final line without its newline is a torn tail; every complete line is checked.
+    last = len(lines) - 1 - (1 if unterminated else 0)
     out = {"verified": 0, "bad_signatures": [], "chain_breaks": [], "gaps": [],
            "out_of_order": [], "torn_lines": [], "torn_tail_bytes": 0, "head": None}
-    if last + 1 < len(lines):
-        out["torn_tail_bytes"] = len(b"\n".join(lines[last + 1:])) + (0 if unterminated else 1)
+    if unterminated:
+        out["torn_tail_bytes"] = len(lines[-1])
     prev_seq, prev_hash = None, ZERO
     for i in range(last + 1):
         no = i + 1
