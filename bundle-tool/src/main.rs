@@ -24,7 +24,7 @@ mod governance;
     version,
     about = "Make what the Airlock appliance verifies: keys, trust roots, revocation lists, release bundles, media."
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
 }

@@ -21,6 +21,12 @@ pub struct Cli {
     command: Command,
 }
 
+/// The command line as clap sees it: man pages and shell completions are generated from it
+/// (tests/src/bin/gen-manual.rs).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Human,
