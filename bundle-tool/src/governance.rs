@@ -3,15 +3,15 @@
 //! the `CAVRA_*` environment variables or files and never printed: only their SHA-256 and where
 //! they went.
 
-use airlock::author::fsutil;
-use airlock::author::governance::{
+use airlock_author::fsutil;
+use airlock_author::governance::{
     self as gov, DaemonRun, RunnerAuth, EVIDENCE_KEY_ENV, EVIDENCE_KEY_ID_ENV, OIDC_TOKEN_ENV,
     RUNNER_KEY_ENV, RUNNER_KEY_ID_ENV,
 };
-use airlock::document::dsse::to_pretty_json;
-use airlock::document::governance_pins::GovernancePolicy;
-use airlock::keys::{KeyId, MAX_HMAC_WINDOW_SECONDS};
-use airlock::timestamp::Timestamp;
+use airlock_formats::document::dsse::to_pretty_json;
+use airlock_formats::document::governance_pins::GovernancePolicy;
+use airlock_formats::keys::{KeyId, MAX_HMAC_WINDOW_SECONDS};
+use airlock_formats::timestamp::Timestamp;
 use clap::Args;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -195,7 +195,7 @@ pub fn governance(a: Governance) -> R<()> {
         },
         (None, Some(p)) => {
             runner_secret = gov::secret_from_env(RUNNER_KEY_ENV)?;
-            let claims: Map<String, Value> = airlock::json::parse(&read(p)?)
+            let claims: Map<String, Value> = airlock_formats::json::parse(&read(p)?)
                 .map_err(|e| format!("{}: {e}", p.display()))?;
             RunnerAuth::Hmac {
                 claims,

@@ -1,16 +1,16 @@
-//! `airlock-bundle`: the connected side of Airlock. A thin shell over `airlock::author`: parse the
+//! `airlock-bundle`: the connected side of Airlock. A thin shell over `airlock_author`: parse the
 //! arguments, call the library, print what happened; every error comes with a hint.
 
-use airlock::author::archive::Compression;
-use airlock::author::fsutil;
-use airlock::author::pack::{self, PackOptions};
-use airlock::author::revocations::{self as revs, KeyRevocation};
-use airlock::author::root::{self, RootChanges, RootContent};
-use airlock::author::{media, MinisignKey, PrivateKey, SIGNING_KEY_ENV};
-use airlock::document::dsse::to_pretty_json;
-use airlock::document::trust_root::{Builder, RoleEntry};
-use airlock::keys::{hex, KeyEntry, KeyId};
-use airlock::timestamp::Timestamp;
+use airlock_author::archive::Compression;
+use airlock_author::fsutil;
+use airlock_author::pack::{self, PackOptions};
+use airlock_author::revocations::{self as revs, KeyRevocation};
+use airlock_author::root::{self, RootChanges, RootContent};
+use airlock_author::{media, MinisignKey, PrivateKey, SIGNING_KEY_ENV};
+use airlock_formats::document::dsse::to_pretty_json;
+use airlock_formats::document::trust_root::{Builder, RoleEntry};
+use airlock_formats::keys::{hex, KeyEntry, KeyId};
+use airlock_formats::timestamp::Timestamp;
 use clap::{Args, Parser, Subcommand};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -404,6 +404,14 @@ enum MediaCmd {
         #[arg(long, value_name = "DIR")]
         scratch: Option<PathBuf>,
     },
+    /// Write the demo's material into a new directory: DIR/media (a good and a tampered bundle,
+    /// trust material), DIR/anchor.json and DIR/keys (TEST ONLY). `image/build` uses it for the
+    /// default stick; `airlock demo` verifies the same material.
+    Demo {
+        /// The directory to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 type R<T> = Result<T, String>;
@@ -476,7 +484,7 @@ fn key_entries(paths: &[PathBuf]) -> R<Vec<KeyEntry>> {
     paths
         .iter()
         .map(|p| {
-            airlock::json::parse::<KeyEntry>(&read(p)?)
+            airlock_formats::json::parse::<KeyEntry>(&read(p)?)
                 .map_err(|e| format!("{}: not a public key entry: {e}", p.display()))
         })
         .collect()
@@ -528,7 +536,7 @@ fn check_list_version(out: &Path, version: u64) -> R<()> {
     let Ok(bytes) = std::fs::read(out) else {
         return Ok(());
     };
-    let Ok(existing) = airlock::document::revocations::Revocations::parse(&bytes) else {
+    let Ok(existing) = airlock_formats::document::revocations::Revocations::parse(&bytes) else {
         return Ok(());
     };
     let have = existing.payload.version;
@@ -662,7 +670,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
             };
             let keys = load_keys(&sign)?;
             let prev_bytes = read(&previous)?;
-            let prev_gov = airlock::document::trust_root::TrustRoot::parse(&prev_bytes)
+            let prev_gov = airlock_formats::document::trust_root::TrustRoot::parse(&prev_bytes)
                 .map_err(|e| format!("previous root: {e}"))?
                 .payload
                 .governance;
@@ -688,7 +696,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
     Ok(())
 }
 
-fn open_draft(d: &Draft) -> R<airlock::document::revocations::RevocationsPayload> {
+fn open_draft(d: &Draft) -> R<airlock_formats::document::revocations::RevocationsPayload> {
     if d.draft.exists() {
         if d.from.is_some() {
             return Err(format!(
@@ -721,7 +729,7 @@ fn evidence_digest(s: &str) -> R<String> {
 /// Refuses revoked key ids that `root` does not list: revoking a misspelt id publishes fine and
 /// leaves the real key trusted.
 fn check_revoked_ids_known<'a>(ids: impl IntoIterator<Item = &'a str>, root_path: &Path) -> R<()> {
-    let root = airlock::document::trust_root::TrustRoot::parse(&read(root_path)?)
+    let root = airlock_formats::document::trust_root::TrustRoot::parse(&read(root_path)?)
         .map_err(|e| format!("{}: {e}", root_path.display()))?;
     for id in ids {
         if !root.payload.keys.iter().any(|k| k.key_id.as_str() == id) {
@@ -853,7 +861,7 @@ fn revocations_cmd(c: RevocationsCmd) -> R<()> {
         }
         RevocationsCmd::Show { file, root } => {
             let bytes = read(&file)?;
-            match airlock::document::revocations::Revocations::parse(&bytes) {
+            match airlock_formats::document::revocations::Revocations::parse(&bytes) {
                 Ok(l) => {
                     println!("{} (sha256 {})", file.display(), hex(&l.file_sha256));
                     print!("{}", revs::describe(&l.payload));
@@ -982,16 +990,32 @@ fn created_at() -> R<Timestamp> {
 }
 
 fn media_cmd(c: MediaCmd) -> R<()> {
-    let MediaCmd::Prepare {
-        media: dir,
-        anchor,
-        bundles,
-        trust_roots,
-        revocations,
-        force,
-        scratch,
-    } = c;
-    let dry = airlock::author::precheck::dry_run(
+    let (dir, anchor, bundles, trust_roots, revocations, force, scratch) = match c {
+        MediaCmd::Demo { out } => {
+            let layout = airlock_author::demo::prepare(&out)?;
+            println!("demo media: {}", layout.media.display());
+            println!("demo anchor: {}", layout.anchor.display());
+            return Ok(());
+        }
+        MediaCmd::Prepare {
+            media,
+            anchor,
+            bundles,
+            trust_roots,
+            revocations,
+            force,
+            scratch,
+        } => (
+            media,
+            anchor,
+            bundles,
+            trust_roots,
+            revocations,
+            force,
+            scratch,
+        ),
+    };
+    let dry = airlock_author::precheck::dry_run(
         &scratch.unwrap_or_else(std::env::temp_dir),
         &dir,
         &anchor,
@@ -1015,7 +1039,7 @@ fn media_cmd(c: MediaCmd) -> R<()> {
     let rejected = dry
         .results
         .iter()
-        .filter(|r| r.verdict == airlock::verdict::Verdict::Reject)
+        .filter(|r| r.verdict == airlock_verifier::verdict::Verdict::Reject)
         .count();
     if rejected > 0 || !dry.problems.is_empty() {
         let what = format!(
@@ -1076,10 +1100,10 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     // `airlock receipt verify` does.
     let (verified, enrolled) = match (&appliances, &key) {
         (Some(file), _) => {
-            let list = airlock::appliances::parse(&read(file)?)
+            let list = airlock_verifier::appliances::parse(&read(file)?)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             (
-                airlock::appliances::verify_receipt(&envelope, &list).map(|(p, _)| p),
+                airlock_verifier::appliances::verify_receipt(&envelope, &list).map(|(p, _)| p),
                 Some(file),
             )
         }
@@ -1091,7 +1115,7 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
                 );
             }
             (
-                airlock::receipt::verify_receipt(&envelope, &read(key)?),
+                airlock_verifier::receipt::verify_receipt(&envelope, &read(key)?),
                 None,
             )
         }
@@ -1099,7 +1123,9 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     };
     let receipt_dir = receipt.parent().unwrap_or(Path::new("."));
     let checked = verified
-        .and_then(|p| airlock::receipt::verify_listing(&envelope, &p, receipt_dir).map(|()| p))
+        .and_then(|p| {
+            airlock_verifier::receipt::verify_listing(&envelope, &p, receipt_dir).map(|()| p)
+        })
         .and_then(|p| match &image_sha256 {
             Some(want) => p.require_image(want).map(|()| p),
             None => Ok(p),
@@ -1126,7 +1152,7 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
             .map(|f| format!(", enrolled in {}", f.display()))
             .unwrap_or_else(|| ", the key given with --key".into())
     );
-    let doc = |d: &airlock::receipt::DocumentRef| match (d.version, &d.sha256) {
+    let doc = |d: &airlock_verifier::receipt::DocumentRef| match (d.version, &d.sha256) {
         (Some(v), Some(h)) => format!("version {v} (sha256 {h})"),
         (Some(v), None) => format!("version {v}"),
         _ => "none".to_string(),

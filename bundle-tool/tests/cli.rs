@@ -264,9 +264,9 @@ fn full_flow() {
 
 #[test]
 fn demo_run_and_receipt_verify() {
-    use airlock::run::{self, VerifyOptions, WriteMode};
+    use airlock_verifier::run::{self, VerifyOptions, WriteMode};
     let t = tempfile::tempdir().unwrap();
-    let layout = airlock::demo::prepare(&t.path().join("demo")).unwrap();
+    let layout = airlock_author::demo::prepare(&t.path().join("demo")).unwrap();
     let state = t.path().join("state");
     let report = run::verify_media(
         &VerifyOptions {
@@ -278,7 +278,7 @@ fn demo_run_and_receipt_verify() {
             write: WriteMode::Write,
             image: None,
         },
-        &airlock::bundle::NoProgress,
+        &airlock_verifier::bundle::NoProgress,
     )
     .unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -327,10 +327,10 @@ fn demo_run_and_receipt_verify() {
 
 #[test]
 fn receipt_verify_pins_the_appliance_image() {
-    use airlock::receipt::ImageRef;
-    use airlock::run::{self, VerifyOptions, WriteMode};
+    use airlock_verifier::receipt::ImageRef;
+    use airlock_verifier::run::{self, VerifyOptions, WriteMode};
     let t = tempfile::tempdir().unwrap();
-    let layout = airlock::demo::prepare(&t.path().join("demo")).unwrap();
+    let layout = airlock_author::demo::prepare(&t.path().join("demo")).unwrap();
     let booted = "ab".repeat(32);
     let verify = |state: &str, image: Option<ImageRef>| {
         let report = run::verify_media(
@@ -343,7 +343,7 @@ fn receipt_verify_pins_the_appliance_image() {
                 write: WriteMode::Write,
                 image,
             },
-            &airlock::bundle::NoProgress,
+            &airlock_verifier::bundle::NoProgress,
         )
         .unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -411,6 +411,6 @@ fn receipt_verify_pins_the_appliance_image() {
     let text = String::from_utf8(std::fs::read(&workstation).unwrap()).unwrap();
     let b64 = text.split("\"payload\": \"").nth(1).unwrap();
     let b64 = &b64[..b64.find('"').unwrap()];
-    let payload = airlock::keys::decode_base64(b64).unwrap();
+    let payload = airlock_formats::keys::decode_base64(b64).unwrap();
     assert!(!String::from_utf8_lossy(&payload).contains("\"image\""));
 }

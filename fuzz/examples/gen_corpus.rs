@@ -6,17 +6,17 @@
 //! `airlock demo --prepare DEMO_DIR`), the demo's real bundles and JSON files are added too.
 //! Each seed is run through its target once; `policy_assess`'s release seed must promote.
 
-use airlock::author::archive::{self, Compression, Entry, Source};
-use airlock::author::pack::{self, Artifact, PackOptions};
-use airlock::document::dsse::{self, payload_type, Envelope};
-use airlock::evidence::{LogHead, Record};
-use airlock::keys::hex;
-use airlock::policy;
-use airlock::reason::{Code, Reason};
-use airlock::receipt::{
+use airlock_author::archive::{self, Compression, Entry, Source};
+use airlock_author::pack::{self, Artifact, PackOptions};
+use airlock_formats::document::dsse::{self, payload_type, Envelope};
+use airlock_verifier::evidence::{LogHead, Record};
+use airlock_formats::keys::hex;
+use airlock_verifier::policy;
+use airlock_formats::reason::{Code, Reason};
+use airlock_verifier::receipt::{
     ApplianceRef, ArtifactRef, BundleRef, DocumentRef, EvidenceRef, ReceiptPayload, RECEIPT_TYPE,
 };
-use airlock::verdict::Verdict;
+use airlock_verifier::verdict::Verdict;
 use airlock_core::digest::sha256;
 use airlock_fuzz::{fixture, SECTION, TARGETS};
 use std::path::{Path, PathBuf};
@@ -62,13 +62,13 @@ fn release() -> Release {
         event: "release".into(),
         key_id: f.release.key_id().to_string(),
         signing_required: true,
-        release_keys: vec![airlock::author::PrivateKey::from_seed(
+        release_keys: vec![airlock_author::PrivateKey::from_seed(
             f.release.key_id().as_str(),
             &airlock_fuzz::SEED_RELEASE,
         )
         .unwrap()],
         minisign_key: None,
-        provenance_keys: vec![airlock::author::PrivateKey::from_seed(
+        provenance_keys: vec![airlock_author::PrivateKey::from_seed(
             f.builder.key_id().as_str(),
             &airlock_fuzz::SEED_BUILDER,
         )
@@ -236,8 +236,8 @@ fn main() {
     put(&out, "policy_assess", "release-promotes", &good);
     let minisig = format!(
         "untrusted comment: signature from minisign secret key\n{}\ntrusted comment: timestamp:1767225600\tfile:checksums.txt\n{}\n",
-        airlock::keys::encode_base64(&[b"ED".as_slice(), &airlock_fuzz::MINISIGN_KEY_NUM, &[7u8; 64]].concat()),
-        airlock::keys::encode_base64(&[9u8; 64]),
+        airlock_formats::keys::encode_base64(&[b"ED".as_slice(), &airlock_fuzz::MINISIGN_KEY_NUM, &[7u8; 64]].concat()),
+        airlock_formats::keys::encode_base64(&[9u8; 64]),
     );
     put(
         &out,
@@ -436,7 +436,7 @@ fn main() {
             &format!("{name}-payload"),
             &dsse::to_pretty_json(&p),
         );
-        let env = airlock::receipt::sign_receipt(&p, &f.appliance);
+        let env = airlock_verifier::receipt::sign_receipt(&p, &f.appliance);
         put(&out, "receipt_verify", &format!("{name}-envelope"), &env);
         if v == Verdict::Reject {
             let mut split = env.clone();

@@ -10,31 +10,31 @@
 
 #![allow(dead_code)]
 
-use airlock::author::revocations as author_revs;
-use airlock::author::root::{self as author_root, RootContent};
-use airlock::author::PrivateKey;
-use airlock::bundle::{self, FileEntry, Inventory, Limits, NoProgress, Scan};
-use airlock::document::checksums::Checksums;
-use airlock::document::dsse::{self, payload_type, Envelope};
-use airlock::document::provenance::{glob_match, Provenance, SLSA_PROVENANCE_V1};
-use airlock::document::release_evidence::{ReleaseEvidence, ReleaseVersion};
-use airlock::document::revocations::Revocations;
-use airlock::document::signing_ops;
-use airlock::document::statement::{ReleasePredicate, Statement, RELEASE_PREDICATE_TYPE};
-use airlock::document::trust_root::{Builder, TrustRoot, ROLES};
-use airlock::evidence::{self, LogHead, LogKind, Record};
-use airlock::keys::{encode_base64, Key, KeyEntry, KeyMaterial};
-use airlock::policy::{self, Memory};
-use airlock::receipt;
-use airlock::timestamp::Timestamp;
-use airlock::trust::revocations::EffectiveRevocations;
-use airlock::trust::root::{self as trust_root, RootInputs, TrustedRoot};
-use airlock::trust::Candidate;
-use airlock::verdict::Verdict;
+use airlock_author::revocations as author_revs;
+use airlock_author::root::{self as author_root, RootContent};
+use airlock_author::PrivateKey;
 use airlock_core::checksums::{lines, parse_line, ChecksumSet};
 use airlock_core::digest::sha256;
 use airlock_core::ed25519::{PublicKey, SIGNATURE_LEN};
 use airlock_core::pae;
+use airlock_formats::document::checksums::Checksums;
+use airlock_formats::document::dsse::{self, payload_type, Envelope};
+use airlock_formats::document::provenance::{glob_match, Provenance, SLSA_PROVENANCE_V1};
+use airlock_formats::document::release_evidence::{ReleaseEvidence, ReleaseVersion};
+use airlock_formats::document::revocations::Revocations;
+use airlock_formats::document::signing_ops;
+use airlock_formats::document::statement::{ReleasePredicate, Statement, RELEASE_PREDICATE_TYPE};
+use airlock_formats::document::trust_root::{Builder, TrustRoot, ROLES};
+use airlock_formats::keys::{encode_base64, Key, KeyEntry, KeyMaterial};
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::bundle::{self, FileEntry, Inventory, Limits, NoProgress, Scan};
+use airlock_verifier::evidence::{self, LogHead, LogKind, Record};
+use airlock_verifier::policy::{self, Memory};
+use airlock_verifier::receipt;
+use airlock_verifier::trust::revocations::EffectiveRevocations;
+use airlock_verifier::trust::root::{self as trust_root, RootInputs, TrustedRoot};
+use airlock_verifier::trust::Candidate;
+use airlock_verifier::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -80,7 +80,7 @@ pub struct Fixture {
     /// Provenance key.
     pub builder: PrivateKey,
     /// Appliance key.
-    pub appliance: airlock::appliance_key::ApplianceKey,
+    pub appliance: airlock_verifier::appliance_key::ApplianceKey,
     /// `appliance-key.json` bytes of the appliance key.
     pub appliance_entry: Vec<u8>,
     /// Trust root issue time.
@@ -163,7 +163,7 @@ pub fn fixture() -> &'static Fixture {
         list.expires = expires;
         let revocations =
             author_revs::sign(&list, &[&root_a], Some(&anchor)).expect("fixture revocations");
-        let appliance = airlock::appliance_key::ApplianceKey::from_signing_key(
+        let appliance = airlock_verifier::appliance_key::ApplianceKey::from_signing_key(
             ed25519_dalek::SigningKey::from_bytes(&SEED_APPLIANCE),
         )
         .expect("fixture appliance key");
@@ -207,7 +207,7 @@ fn split2(data: &[u8]) -> (&[u8], &[u8]) {
 /// `json::parse_value` and typed `json::parse`: a value that parses strictly re-serialises to
 /// something that parses strictly again.
 pub fn json_strict(data: &[u8]) {
-    use airlock::json;
+    use airlock_formats::json;
     if let Ok(v) = json::parse_value(data) {
         let again = serde_json::to_vec(&v).expect("a parsed Value serialises");
         let v2 = json::parse_value(&again).expect("re-serialised strict JSON parses strictly");
@@ -224,8 +224,8 @@ pub fn json_strict(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = Timestamp::parse(s);
         let _ = ReleaseVersion::parse(s);
-        let _ = airlock::keys::KeyId::new(s);
-        let _ = airlock::keys::decode_base64(s);
+        let _ = airlock_formats::keys::KeyId::new(s);
+        let _ = airlock_formats::keys::decode_base64(s);
     }
 }
 
@@ -297,7 +297,7 @@ fn check_root(bytes: &[u8]) -> bool {
         return false;
     };
     assert!(r.version() >= 1 && r.version() <= i64::MAX as u64);
-    assert!(r.keys.len() <= airlock::document::trust_root::MAX_KEYS);
+    assert!(r.keys.len() <= airlock_formats::document::trust_root::MAX_KEYS);
     for name in ROLES {
         let role = r.role(name).expect("every role exists once parsed");
         assert!(role.threshold >= 1 && role.threshold <= role.key_ids.len());
@@ -315,7 +315,7 @@ pub fn revocations(data: &[u8]) {
     let f = fixture();
     let env = dsse::sign(payload_type::REVOCATIONS, data, &pairs(&[&f.root_a]));
     if check_revocations(&env) {
-        if let Ok(revs) = airlock::trust::revocations::establish(
+        if let Ok(revs) = airlock_verifier::trust::revocations::establish(
             &f.trusted,
             &[Candidate {
                 source: "media:revocations.json".into(),
@@ -345,7 +345,7 @@ fn check_revocations(bytes: &[u8]) -> bool {
 /// `trust::release::verify`, so the code after a valid signature is reached too.
 pub fn statement_provenance(data: &[u8]) {
     if let Ok(s) = Statement::parse(data, SLSA_PROVENANCE_V1) {
-        assert!(s.subject.len() <= airlock::document::statement::MAX_SUBJECTS);
+        assert!(s.subject.len() <= airlock_formats::document::statement::MAX_SUBJECTS);
         if let Ok(p) = Provenance::from_predicate(&s.predicate) {
             let w = &p.build_definition.external_parameters.workflow;
             let _ = glob_match(&w.ref_, &w.repository);
@@ -359,13 +359,13 @@ pub fn statement_provenance(data: &[u8]) {
     let f = fixture();
     let revs = EffectiveRevocations::default();
     let prov = dsse::sign(payload_type::IN_TOTO, data, &pairs(&[&f.builder]));
-    let _ = airlock::trust::provenance::verify(&f.trusted, &revs, Some(&prov), f.now);
+    let _ = airlock_verifier::trust::provenance::verify(&f.trusted, &revs, Some(&prov), f.now);
     let rel = dsse::sign(payload_type::IN_TOTO, data, &pairs(&[&f.release]));
     let checksums = b"";
-    let _ = airlock::trust::release::verify(
+    let _ = airlock_verifier::trust::release::verify(
         &f.trusted,
         &revs,
-        &airlock::trust::release::ReleaseSignatures {
+        &airlock_verifier::trust::release::ReleaseSignatures {
             checksums,
             dsse: Some(&rel),
             minisig: None,
@@ -527,7 +527,7 @@ pub fn ed25519_key_and_sig(data: &[u8]) {
     if let Ok(pk) = PublicKey::from_bytes(&raw) {
         assert_eq!(pk.as_bytes(), &raw);
         let _ = pk.verify(msg, &sig);
-        let _ = airlock::keys::fingerprint(&raw);
+        let _ = airlock_formats::keys::fingerprint(&raw);
     }
     let f = fixture();
     let pk = PublicKey::from_bytes(&f.release.public_raw()).expect("fixture key");
@@ -541,7 +541,7 @@ pub fn ed25519_key_and_sig(data: &[u8]) {
     // A key entry from the input (Ed25519 and minisign encodings).
     for algorithm in ["Ed25519", "minisign"] {
         let entry = KeyEntry {
-            key_id: airlock::keys::KeyId::new("fuzz-key").expect("id"),
+            key_id: airlock_formats::keys::KeyId::new("fuzz-key").expect("id"),
             algorithm: algorithm.into(),
             public_key: encode_base64(data),
             identity: None,
@@ -716,8 +716,8 @@ pub fn policy_inputs(data: &[u8]) -> (Scan, Vec<Candidate>, Vec<Candidate>) {
                 source: format!("media:{name}"),
                 bytes: body,
             }),
-            "X" => reasons.push(airlock::reason::Reason::new(
-                airlock::reason::Code::BundleEntryUnsafe,
+            "X" => reasons.push(airlock_formats::reason::Reason::new(
+                airlock_formats::reason::Code::BundleEntryUnsafe,
                 name.to_owned(),
             )),
             "B" => inv.bundle_sha256 = Some(sha256(&body)),
@@ -757,7 +757,9 @@ fn substitute(body: &[u8], bodies: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
         };
         let token = String::from_utf8_lossy(&after[..j]);
         let value = match token.split_once(':') {
-            Some(("sha256", n)) => bodies.get(n).map(|b| airlock::keys::hex(&sha256(b))),
+            Some(("sha256", n)) => bodies
+                .get(n)
+                .map(|b| airlock_formats::keys::hex(&sha256(b))),
             Some(("size", n)) => bodies.get(n).map(|b| b.len().to_string()),
             _ => None,
         };
@@ -842,7 +844,7 @@ pub fn evidence_log(data: &[u8]) {
         let rec = Record::new(
             &head,
             f.now,
-            Some(&airlock::keys::hex(&sha256(data))),
+            Some(&airlock_formats::keys::hex(&sha256(data))),
             Verdict::Reject,
             &[],
             None,

@@ -5,8 +5,8 @@
 mod support;
 mod write_support;
 
-use airlock::bundle::NoProgress;
-use airlock::evidence::{self, LogKind};
+use airlock_verifier::bundle::NoProgress;
+use airlock_verifier::evidence::{self, LogKind};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -119,7 +119,7 @@ fn a6_fifo_as_media_trust_file_is_refused_not_waited_on() {
         mkfifo(&kit.media.join(rel));
         let opts = kit.opts();
         let rep = within(60, rel, move || {
-            airlock::run::verify_media(&opts, &NoProgress).unwrap()
+            airlock_verifier::run::verify_media(&opts, &NoProgress).unwrap()
         });
         let r = result(&rep, &b);
         assert_rejected_with(r, &[code]);
@@ -170,7 +170,7 @@ fn a6_fifo_or_device_as_anchor_is_exit_2_not_a_hang() {
         opts.anchor = Some(anchor.clone());
         let what = anchor.display().to_string();
         let e = within(60, &what, move || {
-            airlock::run::verify_media(&opts, &NoProgress).unwrap_err()
+            airlock_verifier::run::verify_media(&opts, &NoProgress).unwrap_err()
         });
         assert!(
             e.0.contains("no usable anchor") && e.0.contains("is not a regular file"),
@@ -195,7 +195,7 @@ fn d55_media_is_synced_once_at_the_end_and_a_failed_sync_is_exit_2() {
     let kit = Kit::new();
     let b = kit.bundle("a.tar", &Spec::new("v0.1.0"));
     let s = FaultyStorage::new();
-    let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+    let rep = airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
     assert_eq!(rep.exit_code(), 0, "{rep:#?}");
     assert_promoted(result(&rep, &b));
     assert_eq!(s.count(Op::SyncFs), 1, "{:?}", s.log());
@@ -204,7 +204,7 @@ fn d55_media_is_synced_once_at_the_end_and_a_failed_sync_is_exit_2() {
     let kit = Kit::new();
     let b = kit.bundle("a.tar", &Spec::new("v0.1.0"));
     let s = FaultyStorage::fail_nth(Op::SyncFs, 1, EIO);
-    let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+    let rep = airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
     assert_eq!(rep.exit_code(), 2, "{rep:#?}");
     assert!(
         rep.problems
@@ -247,7 +247,7 @@ fn used_kit() -> (Kit, String, String) {
 
 /// The appliance's own log, verified with its key.
 fn appliance_log(kit: &Kit) -> evidence::LogReport {
-    let key = airlock::appliance_key::ApplianceKey::load(&kit.state).unwrap();
+    let key = airlock_verifier::appliance_key::ApplianceKey::load(&kit.state).unwrap();
     let bytes = std::fs::read(kit.state.join("evidence.jsonl")).unwrap_or_default();
     evidence::verify_log(
         &bytes,
@@ -309,7 +309,7 @@ fn d56_every_failed_fsync_in_a_run_is_exit_2_with_verdicts_and_no_partial_files(
     let clean = {
         let (kit, _, _) = used_kit();
         let s = FaultyStorage::new();
-        let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+        let rep = airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
         assert_eq!(rep.exit_code(), 0, "{rep:#?}");
         s.count(Op::Sync)
     };
@@ -321,7 +321,8 @@ fn d56_every_failed_fsync_in_a_run_is_exit_2_with_verdicts_and_no_partial_files(
         for n in 1..=clean {
             let (kit, a, b) = used_kit();
             let s = FaultyStorage::fail_nth(Op::Sync, n, errno);
-            let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+            let rep =
+                airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
             check_failed_run(&kit, &rep, &[&a, &b], &format!("fsync #{n} errno {errno}"));
         }
     }
@@ -338,14 +339,14 @@ fn d59_full_disk_at_every_write_of_a_run_is_exit_2_with_verdicts_and_no_partial_
     let clean = {
         let (kit, _, _) = used_kit();
         let s = FaultyStorage::new();
-        airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+        airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
         s.count(Op::Write)
     };
     assert!(clean >= 6, "{clean}");
     for n in 1..=clean {
         let (kit, a, b) = used_kit();
         let s = FaultyStorage::fail_nth(Op::Write, n, ENOSPC);
-        let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+        let rep = airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
         check_failed_run(&kit, &rep, &[&a, &b], &format!("write #{n} ENOSPC"));
     }
 }
@@ -370,14 +371,14 @@ fn d56_a_failed_log_append_leaves_the_appliance_log_a_valid_chain() {
     let clean = {
         let (kit, _, _) = used_kit();
         let s = FaultyStorage::new();
-        airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+        airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
         s.count(Op::Sync)
     };
     let mut failures = Vec::new();
     for n in 1..=clean {
         let (kit, _, b) = used_kit();
         let s = FaultyStorage::fail_nth(Op::Sync, n, EIO);
-        let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+        let rep = airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
         assert_eq!(rep.exit_code(), 2);
         let first = rep.problems.first().cloned().unwrap_or_default();
         // A failure stops all writing: a later bundle gets no receipt (b's own receipt is

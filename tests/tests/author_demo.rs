@@ -3,13 +3,13 @@
 #[path = "author_support.rs"]
 mod support;
 
-use airlock::reason::Code;
+use airlock_formats::reason::Code;
 use support::*;
 
 #[test]
 fn demo_good_promotes_and_tampered_rejects() {
     let dir = tempfile::tempdir().unwrap();
-    let layout = airlock::demo::prepare(dir.path()).unwrap();
+    let layout = airlock_author::demo::prepare(dir.path()).unwrap();
     let anchor = std::fs::read(&layout.anchor).unwrap();
     assert!(layout
         .media
@@ -24,7 +24,7 @@ fn demo_good_promotes_and_tampered_rejects() {
     assert!(bad
         .reasons
         .iter()
-        .any(|r| r.message.contains(airlock::demo::TAMPERED_ARTIFACT)));
+        .any(|r| r.message.contains(airlock_author::demo::TAMPERED_ARTIFACT)));
     // Private keys stay outside the media.
     for e in walk(&layout.media) {
         let b = std::fs::read(&e).unwrap();

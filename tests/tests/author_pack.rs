@@ -4,14 +4,14 @@
 #[path = "author_support.rs"]
 mod support;
 
-use airlock::author::pack::{self, PackOptions};
-use airlock::author::revocations::{self as revs, KeyRevocation};
-use airlock::author::root::{self, RootChanges, RootContent};
-use airlock::author::PrivateKey;
-use airlock::document::trust_root::Builder;
-use airlock::keys::KeyId;
-use airlock::reason::Code;
-use airlock::timestamp::Timestamp;
+use airlock_author::pack::{self, PackOptions};
+use airlock_author::revocations::{self as revs, KeyRevocation};
+use airlock_author::root::{self, RootChanges, RootContent};
+use airlock_author::PrivateKey;
+use airlock_formats::document::trust_root::Builder;
+use airlock_formats::keys::KeyId;
+use airlock_formats::reason::Code;
+use airlock_formats::timestamp::Timestamp;
 use std::collections::BTreeMap;
 use std::path::Path;
 use support::*;
@@ -305,11 +305,11 @@ fn revocation_list_carried_and_enforced() {
     // Tampering with a packed artifact after signing rejects with checksum-mismatch.
     let r = pack::pack(&options(&f, &d, &dir.path().join("t.tar.gz"), "v0.1.0")).unwrap();
     std::fs::write(d.join("README.md"), b"readmE\n").unwrap();
-    airlock::author::archive::write(
+    airlock_author::archive::write(
         &dir.path().join("t.tar.gz"),
         r.entries(),
         0,
-        airlock::author::archive::Compression::Gzip,
+        airlock_author::archive::Compression::Gzip,
     )
     .unwrap();
     assert_rejects_with(

@@ -6,8 +6,8 @@
 #[path = "author_support.rs"]
 mod support;
 
-use airlock::author::revocations as revs;
-use airlock::timestamp::Timestamp;
+use airlock_author::revocations as revs;
+use airlock_formats::timestamp::Timestamp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,7 +25,7 @@ fn examples_and_generated_documents_match_the_schemas() {
     }
     let examples = repo().join("trust-roots/examples");
     let dir = tempfile::tempdir().unwrap();
-    let layout = airlock::demo::prepare(dir.path()).unwrap();
+    let layout = airlock_author::demo::prepare(dir.path()).unwrap();
     let o = Command::new("python3")
         .arg(repo().join("tests/interop/validate_schemas.py"))
         .arg(repo().join("trust-roots/schemas"))
@@ -48,7 +48,7 @@ fn examples_verify_with_the_verifier() {
     let examples = repo().join("trust-roots/examples");
     let root = std::fs::read(examples.join("offline-trust-root-bootstrap.json")).unwrap();
     let list = std::fs::read(examples.join("revocations.json")).unwrap();
-    let st = airlock::author::root::status(&root, None).unwrap();
+    let st = airlock_author::root::status(&root, None).unwrap();
     assert!(st.complete());
     let (signed, threshold) = revs::tally(&list, &root).unwrap();
     assert!(signed.len() >= threshold);
@@ -57,7 +57,7 @@ fn examples_verify_with_the_verifier() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         if let Some(id) = name.strip_suffix(".TEST-ONLY.key") {
-            let k = airlock::author::PrivateKey::load(&p, None).unwrap();
+            let k = airlock_author::PrivateKey::load(&p, None).unwrap();
             assert_eq!(k.key_id().as_str(), id);
             assert!(st.root.keys[k.key_id()].raw() == &k.public_raw());
         }

@@ -2,17 +2,17 @@
 //! judging it with the verifier's policy, and requiring external tools.
 #![allow(dead_code)]
 
-use airlock::bundle::{Limits, NoProgress, Scan};
-use airlock::policy::{self, Assessment, Memory};
-use airlock::reason::Code;
-use airlock::timestamp::Timestamp;
-use airlock::trust::Candidate;
-use airlock::verdict::Verdict;
+use airlock_formats::reason::Code;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::bundle::{Limits, NoProgress, Scan};
+use airlock_verifier::policy::{self, Assessment, Memory};
+use airlock_verifier::trust::Candidate;
+use airlock_verifier::verdict::Verdict;
 use std::path::Path;
 
 /// Scans with the verifier's bundle stream.
 pub fn scan(path: &Path) -> Scan {
-    airlock::bundle::scan(path, &Limits::default(), &NoProgress).expect("scan aborted")
+    airlock_verifier::bundle::scan(path, &Limits::default(), &NoProgress).expect("scan aborted")
 }
 
 /// Trust material at a media root, as the appliance collects it.

@@ -4,7 +4,7 @@
 
 mod support;
 
-use airlock::bundle::{self, Limits, NoProgress, Scan};
+use airlock_verifier::bundle::{self, Limits, NoProgress, Scan};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use support::*;

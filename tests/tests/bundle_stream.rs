@@ -5,8 +5,8 @@
 //! Malicious archives are written byte by byte (a ustar header with a recomputed checksum) so that
 //! nothing in the way "fixes" them; ordinary ones come from GNU `tar`, `gzip` and `python3`.
 
-use airlock::bundle::{self, Limits, NoProgress, Progress, Scan, ScanAbort};
-use airlock::reason::Code;
+use airlock_formats::reason::Code;
+use airlock_verifier::bundle::{self, Limits, NoProgress, Progress, Scan, ScanAbort};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -87,7 +87,10 @@ fn json_output_has_the_documented_shape() {
         for reason in r["reasons"].as_array().unwrap() {
             assert_eq!(keys_of(reason), ["code", "message"]);
             let code = reason["code"].as_str().unwrap();
-            assert!(airlock::reason::Code::parse(code).is_some(), "{code}");
+            assert!(
+                airlock_formats::reason::Code::parse(code).is_some(),
+                "{code}"
+            );
             assert!(!reason["message"].as_str().unwrap().is_empty());
         }
         let receipt = r["receipt"].as_str().unwrap();
@@ -390,12 +393,12 @@ fn receipt_verify_fails_on_an_altered_receipt() {
     assert_eq!(check(&rc).status.code(), Some(0));
 
     let env: Value = serde_json::from_slice(&std::fs::read(&rc).unwrap()).unwrap();
-    let payload = airlock::keys::decode_base64(env["payload"].as_str().unwrap()).unwrap();
+    let payload = airlock_formats::keys::decode_base64(env["payload"].as_str().unwrap()).unwrap();
     let altered = String::from_utf8(payload)
         .unwrap()
         .replace("inbox/a.tar", "inbox/A.tar");
     let mut env2 = env.clone();
-    env2["payload"] = Value::String(airlock::keys::encode_base64(altered.as_bytes()));
+    env2["payload"] = Value::String(airlock_formats::keys::encode_base64(altered.as_bytes()));
     let p2 = kit.tmp.path().join("altered.receipt.json");
     std::fs::write(&p2, serde_json::to_vec(&env2).unwrap()).unwrap();
     let out = check(&p2);
@@ -404,9 +407,10 @@ fn receipt_verify_fails_on_an_altered_receipt() {
 
     let mut env3 = env.clone();
     let mut sig =
-        airlock::keys::decode_base64(env3["signatures"][0]["sig"].as_str().unwrap()).unwrap();
+        airlock_formats::keys::decode_base64(env3["signatures"][0]["sig"].as_str().unwrap())
+            .unwrap();
     sig[5] ^= 1;
-    env3["signatures"][0]["sig"] = Value::String(airlock::keys::encode_base64(&sig));
+    env3["signatures"][0]["sig"] = Value::String(airlock_formats::keys::encode_base64(&sig));
     let p3 = kit.tmp.path().join("badsig.receipt.json");
     std::fs::write(&p3, serde_json::to_vec(&env3).unwrap()).unwrap();
     assert_eq!(check(&p3).status.code(), Some(1));
@@ -428,8 +432,12 @@ fn read_only_media_still_reports_verdicts_exit_2_and_changes_nothing() {
     let bad = kit.bundle("b.tar", &Spec::new("v0.0.1"));
     let (state0, media0) = (tree(&kit.state), tree(&kit.media));
     let storage = ReadOnlyUnder(kit.media.clone());
-    let rep = airlock::run::verify_media_with(&kit.opts(), &airlock::bundle::NoProgress, &storage)
-        .unwrap();
+    let rep = airlock_verifier::run::verify_media_with(
+        &kit.opts(),
+        &airlock_verifier::bundle::NoProgress,
+        &storage,
+    )
+    .unwrap();
     assert_eq!(rep.exit_code(), 2);
     assert!(!rep.problems.is_empty());
     assert_promoted(result(&rep, &good));
@@ -443,7 +451,7 @@ fn read_only_media_still_reports_verdicts_exit_2_and_changes_nothing() {
     );
     assert_eq!(kit.state_data().packages[PACKAGE].version, "v0.1.0");
     // The human report shows the verdicts and the problem.
-    let text = airlock::cli::output::human_report(&rep);
+    let text = airlock_cli::output::human_report(&rep);
     assert!(text.contains("PROMOTE") && text.contains("REJECT") && text.contains("ERROR"));
 }
 

@@ -5,11 +5,11 @@
 
 mod rules_kit;
 
-use airlock::author::governance::{daemon_files, hmac_entry, DaemonRun, RunnerAuth};
-use airlock::document::dsse::{self, payload_type};
-use airlock::keys::KeyId;
-use airlock::timestamp::Timestamp;
-use airlock::vault::{Secret, Vault};
+use airlock_author::governance::{daemon_files, hmac_entry, DaemonRun, RunnerAuth};
+use airlock_formats::document::dsse::{self, payload_type};
+use airlock_formats::keys::KeyId;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::vault::{Secret, Vault};
 use rules_kit::*;
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
@@ -237,7 +237,7 @@ fn governed_release_end_to_end_without_showing_a_secret() {
         .unwrap();
     let env: Value = serde_json::from_slice(&std::fs::read(receipt).unwrap()).unwrap();
     let payload: Value = serde_json::from_slice(
-        &airlock::keys::decode_base64(env["payload"].as_str().unwrap()).unwrap(),
+        &airlock_formats::keys::decode_base64(env["payload"].as_str().unwrap()).unwrap(),
     )
     .unwrap();
     assert_eq!(payload["governance"]["mode"], "hmac");
@@ -259,7 +259,7 @@ fn governed_release_end_to_end_without_showing_a_secret() {
         .status()
         .unwrap();
     assert!(st.success());
-    let log = x.join(airlock::document::governance::EVIDENCE_FILE);
+    let log = x.join(airlock_formats::document::governance::EVIDENCE_FILE);
     let spec = format!("{EVIDENCE_ID}={}", d.join(EVIDENCE_ID).display());
     let o = run(
         &airlock,
@@ -348,7 +348,7 @@ fn hmac_keygen_prints_only_the_digest() {
 fn debug_renderings_hide_secrets() {
     let mut v = Vault::default();
     v.insert(KeyId::new(EVIDENCE_ID).unwrap(), secret(EVIDENCE_SECRET));
-    let m = airlock::policy::Memory {
+    let m = airlock_verifier::policy::Memory {
         vault: v.clone(),
         ..Default::default()
     };

@@ -276,8 +276,8 @@ fn a_receipts_link_never_puts_files_outside_the_media() {
     let dir = kit.tmp.path().join("d");
     std::fs::create_dir_all(&dir).unwrap();
     symlink(&outside, dir.join("receipts")).unwrap();
-    let w = airlock::atomic::write_new(
-        &airlock::atomic::RealStorage,
+    let w = airlock_verifier::atomic::write_new(
+        &airlock_verifier::atomic::RealStorage,
         &dir.join("receipts"),
         "x.receipt.json",
         b"{}",

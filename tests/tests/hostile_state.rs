@@ -7,8 +7,8 @@
 mod support;
 mod write_support;
 
-use airlock::bundle::NoProgress;
-use airlock::evidence::{self, LogKind};
+use airlock_verifier::bundle::NoProgress;
+use airlock_verifier::evidence::{self, LogKind};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use support::*;
@@ -71,7 +71,7 @@ fn text(o: &Output) -> String {
 
 /// The appliance's own log, verified with its key.
 fn appliance_log(kit: &Kit) -> evidence::LogReport {
-    let key = airlock::appliance_key::ApplianceKey::load(&kit.state).unwrap();
+    let key = airlock_verifier::appliance_key::ApplianceKey::load(&kit.state).unwrap();
     let bytes = std::fs::read(kit.state.join("evidence.jsonl")).unwrap_or_default();
     evidence::verify_log(
         &bytes,
@@ -83,7 +83,7 @@ fn appliance_log(kit: &Kit) -> evidence::LogReport {
 
 /// Every receipt on the media that verifies under the appliance key: (MEDIA-relative path,
 /// payload).
-fn receipts(kit: &Kit) -> Vec<(String, airlock::receipt::ReceiptPayload)> {
+fn receipts(kit: &Kit) -> Vec<(String, airlock_verifier::receipt::ReceiptPayload)> {
     let dir = kit.media.join("receipts");
     let Ok(rd) = std::fs::read_dir(&dir) else {
         return Vec::new();
@@ -93,7 +93,8 @@ fn receipts(kit: &Kit) -> Vec<(String, airlock::receipt::ReceiptPayload)> {
         .filter_map(|e| {
             let e = e.ok()?;
             let name = e.file_name().into_string().ok()?;
-            let p = airlock::receipt::verify_receipt(&std::fs::read(e.path()).ok()?, &key).ok()?;
+            let p = airlock_verifier::receipt::verify_receipt(&std::fs::read(e.path()).ok()?, &key)
+                .ok()?;
             Some((format!("receipts/{name}"), p))
         })
         .collect();
@@ -105,7 +106,7 @@ fn receipts(kit: &Kit) -> Vec<(String, airlock::receipt::ReceiptPayload)> {
 fn unrecorded_promotions(kit: &Kit) -> Vec<String> {
     receipts(kit)
         .into_iter()
-        .filter(|(_, p)| p.verdict == airlock::verdict::Verdict::Promote)
+        .filter(|(_, p)| p.verdict == airlock_verifier::verdict::Verdict::Promote)
         .filter(|(_, p)| promoted(kit, p.package.as_deref().unwrap_or_default()) != p.version)
         .map(|(rel, p)| format!("{rel} promotes {:?} {:?}", p.package, p.version))
         .collect()
@@ -151,7 +152,10 @@ fn i1_a_plain_file_named_evidence_leaves_no_unrecorded_promote_receipt() {
         problem.contains("recorded by the appliance") && problem.contains("evidence log"),
         "the message says what was written: {problem}"
     );
-    assert_eq!(result(&rep, &b).verdict, airlock::verdict::Verdict::Promote);
+    assert_eq!(
+        result(&rep, &b).verdict,
+        airlock_verifier::verdict::Verdict::Promote
+    );
     assert!(
         unrecorded_promotions(&kit).is_empty(),
         "{:?}",
@@ -173,7 +177,7 @@ fn i1_no_write_fault_leaves_an_unrecorded_promote_receipt() {
         let kit = kit_at_v020();
         kit.bundle("cavra-go-runtime-v0.3.0.tar", &Spec::new("v0.3.0"));
         let s = FaultyStorage::new();
-        airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+        airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
         s.count(op)
     };
     let mut failures = Vec::new();
@@ -184,7 +188,8 @@ fn i1_no_write_fault_leaves_an_unrecorded_promote_receipt() {
             let kit = kit_at_v020();
             kit.bundle("cavra-go-runtime-v0.3.0.tar", &Spec::new("v0.3.0"));
             let s = FaultyStorage::fail_nth(op, n, errno);
-            let rep = airlock::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
+            let rep =
+                airlock_verifier::run::verify_media_with(&kit.opts(), &NoProgress, &s).unwrap();
             let what = format!("{op:?} #{n} errno {errno}");
             if s.count(op) >= n {
                 assert_eq!(rep.exit_code(), 2, "{what}: {rep:#?}");
@@ -596,7 +601,7 @@ fn i11_evidence_verify_catches_a_deleted_or_renamed_receipt() {
     assert_promoted(result(&rep, &good));
     assert_eq!(
         result(&rep, &bad).verdict,
-        airlock::verdict::Verdict::Reject
+        airlock_verifier::verdict::Verdict::Reject
     );
     let out = evidence_verify(&kit, &kit.media);
     assert_eq!(out.status.code(), Some(0), "untouched: {}", text(&out));

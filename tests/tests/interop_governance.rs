@@ -7,13 +7,13 @@
 
 mod rules_kit;
 
-use airlock::document::dsse::{self, payload_type};
-use airlock::document::governance as gf;
-use airlock::keys::KeyId;
-use airlock::policy::{self, Memory};
-use airlock::timestamp::Timestamp;
-use airlock::vault::{Secret, Vault};
-use airlock::verdict::Verdict;
+use airlock_formats::document::dsse::{self, payload_type};
+use airlock_formats::document::governance as gf;
+use airlock_formats::keys::KeyId;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::policy::{self, Memory};
+use airlock_verifier::vault::{Secret, Vault};
+use airlock_verifier::verdict::Verdict;
 use rules_kit::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -55,7 +55,7 @@ fn anchor(kit: &Kit, made: &Value) -> Vec<u8> {
         (RUNNER_ID, secret(made, "runner_secret")),
         (EVIDENCE_ID, secret(made, "evidence_secret")),
     ] {
-        let e = airlock::author::governance::hmac_entry(
+        let e = airlock_author::governance::hmac_entry(
             &KeyId::new(id).unwrap(),
             &s,
             t.plus_seconds(-30 * 86_400),
@@ -152,7 +152,7 @@ fn python_report(log: &Path, made: &Value) -> Value {
 }
 
 fn our_report(log: &[u8], made: &Value) -> Value {
-    serde_json::from_slice(&airlock::author::governance::report(
+    serde_json::from_slice(&airlock_author::governance::report(
         log,
         &vault(made),
         Timestamp::from_unix(0).unwrap(),
@@ -186,7 +186,7 @@ fn our_report_agrees_with_python() {
     let ours = {
         let s = secret(&made, "evidence_secret");
         let mut l =
-            airlock::author::governance::EvidenceLog::new(KeyId::new(EVIDENCE_ID).unwrap(), s);
+            airlock_author::governance::EvidenceLog::new(KeyId::new(EVIDENCE_ID).unwrap(), s);
         l.append(
             Timestamp::now(),
             "runtime-package-verified",

@@ -7,10 +7,10 @@
 #[path = "author_support.rs"]
 mod support;
 
-use airlock::author::pack::{self, PackOptions};
-use airlock::author::{MinisignKey, PrivateKey};
-use airlock::reason::Code;
-use airlock::timestamp::Timestamp;
+use airlock_author::pack::{self, PackOptions};
+use airlock_author::{MinisignKey, PrivateKey};
+use airlock_formats::reason::Code;
+use airlock_formats::timestamp::Timestamp;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -36,10 +36,10 @@ fn revoking_release(kit: &Kit, q3: &PrivateKey, v: u64, affected: &[&str]) -> Ve
 }
 
 fn artifact_digest(bundle: &std::path::Path, name: &str) -> String {
-    let scan = airlock::bundle::scan(
+    let scan = airlock_verifier::bundle::scan(
         bundle,
-        &airlock::bundle::Limits::default(),
-        &airlock::bundle::NoProgress,
+        &airlock_verifier::bundle::Limits::default(),
+        &airlock_verifier::bundle::NoProgress,
     )
     .unwrap();
     let f = scan
@@ -48,7 +48,7 @@ fn artifact_digest(bundle: &std::path::Path, name: &str) -> String {
         .iter()
         .find(|f| f.name == name)
         .unwrap();
-    airlock::keys::hex(&f.sha256)
+    airlock_formats::keys::hex(&f.sha256)
 }
 
 /// A revoked release key's signatures never count: its bundle is rejected with `key-revoked` and

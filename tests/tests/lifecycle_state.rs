@@ -91,12 +91,18 @@ fn damaged_state_file_stops_the_run_and_is_kept() {
 #[test]
 fn clock_behind_the_recorded_floor_rejects_every_bundle() {
     let kit = used_kit();
-    let st = StateDir::open(&airlock::atomic::RealStorage, &kit.state, Mode::Create).unwrap();
+    let st = StateDir::open(
+        &airlock_verifier::atomic::RealStorage,
+        &kit.state,
+        Mode::Create,
+    )
+    .unwrap();
     let key = st.existing_appliance_key().unwrap().unwrap();
     let mut data = st.load(Some(&key)).unwrap();
     let floor = days(10);
     data.clock_floor = Some(floor);
-    st.save(&airlock::atomic::RealStorage, &data, &key).unwrap();
+    st.save(&airlock_verifier::atomic::RealStorage, &data, &key)
+        .unwrap();
     let a = kit.bundle("a.tar", &Spec::new("v0.2.0"));
     let b = kit.bundle("b.tar", &Spec::new("v0.1.0").package("other"));
     let rep = kit.run();

@@ -203,7 +203,7 @@ rule!(
 rule!(
     evidence_artifact_lists_a_metadata_file,
     |b| {
-        let d = airlock::keys::hex(&airlock_core::digest::sha256(b.get(SIGNING_OPS)));
+        let d = airlock_formats::keys::hex(&airlock_core::digest::sha256(b.get(SIGNING_OPS)));
         let n = b.get(SIGNING_OPS).len();
         b.edit_json(EVIDENCE, |v| {
             v["artifacts"]
@@ -450,6 +450,6 @@ fn minisign_only_release_takes_package_and_version_from_evidence() {
     expect(
         "minisign only, v0.1",
         &b2.assess(),
-        &[airlock::reason::Code::EvidenceMismatch],
+        &[airlock_formats::reason::Code::EvidenceMismatch],
     );
 }

@@ -6,16 +6,16 @@
 
 mod rules_kit;
 
-use airlock::author::governance::{daemon_files, hmac_entry, DaemonRun, EvidenceLog, RunnerAuth};
-use airlock::document::dsse::{self, payload_type};
-use airlock::document::governance as gf;
-use airlock::keys::{encode_base64, hex, KeyId};
-use airlock::policy::{self, Assessment, Memory};
-use airlock::reason::Code;
-use airlock::timestamp::Timestamp;
-use airlock::vault::{Secret, Vault};
-use airlock::verdict::Verdict;
+use airlock_author::governance::{daemon_files, hmac_entry, DaemonRun, EvidenceLog, RunnerAuth};
 use airlock_core::digest::sha256;
+use airlock_formats::document::dsse::{self, payload_type};
+use airlock_formats::document::governance as gf;
+use airlock_formats::keys::{encode_base64, hex, KeyId};
+use airlock_formats::reason::Code;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::policy::{self, Assessment, Memory};
+use airlock_verifier::vault::{Secret, Vault};
+use airlock_verifier::verdict::Verdict;
 use p256::ecdsa::signature::Signer as _;
 use rules_kit::*;
 use serde_json::{json, Map, Value};
@@ -283,7 +283,7 @@ fn events(log: &[u8]) -> Events {
 }
 
 fn report_for(log: &[u8]) -> Vec<u8> {
-    airlock::author::governance::report(log, &vault(), now())
+    airlock_author::governance::report(log, &vault(), now())
 }
 
 fn expect_codes(case: &str, a: &Assessment, want: &[Code]) {
@@ -335,8 +335,8 @@ fn governance_files_are_metadata_not_artifacts() {
         .iter()
         .all(|x| !x.name.starts_with(".cavra/go-daemon/")));
     // Another file under .cavra/ is an ordinary artifact.
-    assert!(!airlock::bundle::is_metadata(".cavra/other.json"));
-    assert!(airlock::bundle::is_metadata(gf::EVIDENCE_FILE));
+    assert!(!airlock_verifier::bundle::is_metadata(".cavra/other.json"));
+    assert!(airlock_verifier::bundle::is_metadata(gf::EVIDENCE_FILE));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 #[macro_use]
 mod rules_kit;
 
-use airlock::reason::Code;
+use airlock_formats::reason::Code;
 use rules_kit::*;
 use serde_json::{json, Value};
 
@@ -23,7 +23,7 @@ fn workflow(v: &mut Value) -> &mut Value {
 /// Re-signs `payload` (raw bytes) as the provenance, by `signers`, with `payload_type`.
 fn prov_raw(b: &mut Bundle<'_>, payload_type: &str, payload: &[u8], ci: bool) {
     let kit = b.kit;
-    let signers: Vec<&airlock::author::PrivateKey> = if ci { vec![&kit.ci] } else { vec![] };
+    let signers: Vec<&airlock_author::PrivateKey> = if ci { vec![&kit.ci] } else { vec![] };
     b.sign_doc(PROVENANCE, payload_type, payload, &signers)
         .reseal();
 }
@@ -331,7 +331,7 @@ rule!(
 rule!(
     subject_names_a_metadata_file,
     |b| {
-        let d = airlock::keys::hex(&airlock_core::digest::sha256(b.get(EVIDENCE)));
+        let d = airlock_formats::keys::hex(&airlock_core::digest::sha256(b.get(EVIDENCE)));
         prov(b, |v| {
             v["subject"]
                 .as_array_mut()
@@ -539,11 +539,11 @@ fn python_provenance(kit: &Kit, mode: &str) -> Option<Vec<u8>> {
     let artifacts: Vec<Value> = artifact_files()
         .iter()
         .map(|(n, b)| {
-            json!({"name": n, "sha256": airlock::keys::hex(&airlock_core::digest::sha256(b))})
+            json!({"name": n, "sha256": airlock_formats::keys::hex(&airlock_core::digest::sha256(b))})
         })
         .collect();
     let spec = json!({
-        "seed_hex": airlock::keys::hex(&kit.ci.signing_key().to_bytes()),
+        "seed_hex": airlock_formats::keys::hex(&kit.ci.signing_key().to_bytes()),
         "keyid": CI_ID, "artifacts": artifacts, "commit": COMMIT, "ref": REF,
         "repo": REPO, "builder": BUILDER, "mode": mode,
     });

@@ -5,12 +5,12 @@
 
 mod rules_kit;
 
-use airlock::bundle::NoProgress;
-use airlock::keys::{decode_base64, fingerprint, hex};
-use airlock::receipt::{verify_receipt, ReceiptPayload};
-use airlock::run::{verify_media, VerifyOptions, WriteMode};
-use airlock::verdict::Verdict;
 use airlock_core::digest::sha256;
+use airlock_formats::keys::{decode_base64, fingerprint, hex};
+use airlock_verifier::bundle::NoProgress;
+use airlock_verifier::receipt::{verify_receipt, ReceiptPayload};
+use airlock_verifier::run::{verify_media, VerifyOptions, WriteMode};
+use airlock_verifier::verdict::Verdict;
 use rules_kit::*;
 
 struct Run {

@@ -8,7 +8,7 @@
 #[macro_use]
 mod rules_kit;
 
-use airlock::reason::Code;
+use airlock_formats::reason::Code;
 use rules_kit::*;
 use serde_json::{json, Value};
 

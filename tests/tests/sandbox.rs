@@ -1,12 +1,12 @@
 //! The confinement of a run (issue 11 #14), proven from inside: a thread confined by
-//! `airlock::sandbox::confine` (directly, or by a whole `run::verify_media_confined`) tries to
+//! `airlock_verifier::sandbox::confine` (directly, or by a whole `run::verify_media_confined`) tries to
 //! open sockets and to write outside the allowed paths. Confinement is per thread, so each test
 //! confines a thread of its own and the test harness stays free.
 
 mod support;
 
-use airlock::bundle::NoProgress;
-use airlock::sandbox::{self, Confinement};
+use airlock_verifier::bundle::NoProgress;
+use airlock_verifier::sandbox::{self, Confinement};
 use std::io::ErrorKind;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -115,7 +115,7 @@ fn a_confined_run_still_verifies_and_cannot_reach_out() {
     let outside = kit.tmp.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     let (rep, c) = in_thread(move || {
-        let (rep, c) = airlock::run::verify_media_confined(&opts, &NoProgress).unwrap();
+        let (rep, c) = airlock_verifier::run::verify_media_confined(&opts, &NoProgress).unwrap();
         assert_eq!(status_field("NoNewPrivs"), "1");
         assert_eq!(status_field("Seccomp"), "2");
         assert_no_network();
@@ -146,7 +146,7 @@ fn a_confined_dry_run_writes_nowhere() {
     let media = kit.media.clone();
     let before = tree(&kit.media);
     let rep = in_thread(move || {
-        let (rep, c) = airlock::run::verify_media_confined(&opts, &NoProgress).unwrap();
+        let (rep, c) = airlock_verifier::run::verify_media_confined(&opts, &NoProgress).unwrap();
         if landlock_enforced(&c) {
             assert_denied(&media.join("planted"));
             assert!(std::fs::create_dir(media.join("receipts")).is_err());

@@ -129,9 +129,10 @@ fn a_100k_entry_bundle_promotes_in_bounded_memory_with_a_verifiable_receipt() {
     let size = std::fs::metadata(&receipt_path).unwrap().len();
     assert!(size < 1 << 20, "receipt is {size} bytes");
     let payload = receipt(&kit, &receipt_rel);
-    let listing = airlock::receipt::receipt_listing(&std::fs::read(&receipt_path).unwrap())
-        .unwrap()
-        .expect("every new receipt has a listing");
+    let listing =
+        airlock_verifier::receipt::receipt_listing(&std::fs::read(&receipt_path).unwrap())
+            .unwrap()
+            .expect("every new receipt has a listing");
     assert_eq!(listing.artifacts_count, (ENTRIES - 5) as u64);
     assert!(payload.artifacts.is_empty(), "not inline");
     let listing_sha256 = listing.artifacts_sha256.clone();
@@ -141,7 +142,7 @@ fn a_100k_entry_bundle_promotes_in_bounded_memory_with_a_verifiable_receipt() {
     let listing_bytes = std::fs::read(receipt_path.parent().unwrap().join(&listing)).unwrap();
     assert_eq!(
         listing_sha256,
-        airlock::keys::hex(&airlock_core::digest::sha256(&listing_bytes))
+        airlock_formats::keys::hex(&airlock_core::digest::sha256(&listing_bytes))
     );
     assert_eq!(
         listing_bytes.iter().filter(|b| **b == b'\n').count(),
@@ -276,7 +277,7 @@ fn thousands_of_problems_keep_receipts_and_the_log_bounded() {
     let payload = receipt(&kit, &receipt_rel);
     assert_eq!(
         payload.reasons.len(),
-        airlock::policy::MAX_VERDICT_REASONS,
+        airlock_verifier::policy::MAX_VERDICT_REASONS,
         "capped"
     );
     assert!(payload

@@ -5,11 +5,11 @@
 #[macro_use]
 mod rules_kit;
 
-use airlock::author::{MinisignKey, PrivateKey};
-use airlock::document::dsse;
-use airlock::keys::{decode_base64, encode_base64, hex};
-use airlock::reason::Code;
+use airlock_author::{MinisignKey, PrivateKey};
 use airlock_core::digest::sha256;
+use airlock_formats::document::dsse;
+use airlock_formats::keys::{decode_base64, encode_base64, hex};
+use airlock_formats::reason::Code;
 use rules_kit::*;
 use serde_json::{json, Value};
 
@@ -71,7 +71,7 @@ fn anchor_from_value(kit: &Kit, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
 }
 
 /// The good bundle (without its bootstrap copy of the kit's root) judged under `anchor`.
-fn under_anchor(kit: &Kit, anchor: &[u8]) -> airlock::policy::Assessment {
+fn under_anchor(kit: &Kit, anchor: &[u8]) -> airlock_verifier::policy::Assessment {
     let mut b = kit.bundle();
     b.remove(BOOTSTRAP).reseal();
     assess_scan(&b.scan(), anchor)
@@ -165,7 +165,7 @@ fn weak_key_in_rotated_root_is_not_accepted() {
     let mut b = kit.bundle();
     b.set(BOOTSTRAP, v2).reseal();
     let a = b.assess();
-    assert_eq!(a.verdict, airlock::verdict::Verdict::Reject);
+    assert_eq!(a.verdict, airlock_verifier::verdict::Verdict::Reject);
     assert!(
         codes(&a).contains("trust-root-invalid") || codes(&a).contains("trust-root-chain-broken"),
         "{:#?}",
@@ -285,13 +285,13 @@ fn alias_kit(encoding: fn(&[u8]) -> String) -> Kit {
     Kit::with_root(|c, k| {
         let raw = k.release.public_raw();
         let mut e = k.release.public_entry(None, None);
-        e.key_id = airlock::keys::KeyId::new("release-alias").unwrap();
+        e.key_id = airlock_formats::keys::KeyId::new("release-alias").unwrap();
         e.public_key = encoding(&raw);
         c.keys.push(e);
         let ids = [
             k.release.key_id().clone(),
-            airlock::keys::KeyId::new("release-alias").unwrap(),
-            airlock::keys::KeyId::new(MINISIGN_ID).unwrap(),
+            airlock_formats::keys::KeyId::new("release-alias").unwrap(),
+            airlock_formats::keys::KeyId::new(MINISIGN_ID).unwrap(),
         ];
         c.roles.get_mut("release").unwrap().key_ids = ids.to_vec();
         c.roles.get_mut("release").unwrap().threshold = 2;
@@ -334,7 +334,7 @@ fn one_key_under_two_ids_and_encodings_counts_once() {
                     .sign(
                         b.get(CHECKSUMS),
                         CHECKSUMS,
-                        airlock::timestamp::Timestamp::now(),
+                        airlock_formats::timestamp::Timestamp::now(),
                     )
                     .unwrap();
                 b.set(MINISIG, sig);
@@ -354,7 +354,7 @@ fn same_raw_key_as_ed25519_and_minisign_counts_once() {
         c.keys.push(twin.public_entry(None, None));
         let role = c.roles.get_mut("release").unwrap();
         role.key_ids = vec![
-            airlock::keys::KeyId::new(MINISIGN_ID).unwrap(),
+            airlock_formats::keys::KeyId::new(MINISIGN_ID).unwrap(),
             twin.key_id().clone(),
             k.release.key_id().clone(),
         ];
@@ -373,7 +373,7 @@ fn same_raw_key_as_ed25519_and_minisign_counts_once() {
         .sign(
             b.get(CHECKSUMS),
             CHECKSUMS,
-            airlock::timestamp::Timestamp::now(),
+            airlock_formats::timestamp::Timestamp::now(),
         )
         .unwrap();
     b.set(MINISIG, ms);
@@ -496,7 +496,11 @@ fn minisign_trusted_comment_with_control_characters() {
         let mut b = minisign_bundle(&kit);
         let sig = kit
             .minisign
-            .sign(b.get(CHECKSUMS), file, airlock::timestamp::Timestamp::now())
+            .sign(
+                b.get(CHECKSUMS),
+                file,
+                airlock_formats::timestamp::Timestamp::now(),
+            )
             .unwrap();
         b.set(MINISIG, sig);
         expect(
@@ -516,7 +520,7 @@ fn minisign_unknown_key_is_signer_unknown() {
         .sign(
             b.get(CHECKSUMS),
             CHECKSUMS,
-            airlock::timestamp::Timestamp::now(),
+            airlock_formats::timestamp::Timestamp::now(),
         )
         .unwrap();
     b.set(MINISIG, sig);
@@ -531,7 +535,7 @@ fn minisign_unknown_key_is_signer_unknown() {
         .sign(
             b.get(CHECKSUMS),
             CHECKSUMS,
-            airlock::timestamp::Timestamp::now(),
+            airlock_formats::timestamp::Timestamp::now(),
         )
         .unwrap();
     b.set(MINISIG, sig);
@@ -564,7 +568,7 @@ fn minisign_forged_signature_is_signature_invalid() {
         .sign(
             b"other checksums\n",
             CHECKSUMS,
-            airlock::timestamp::Timestamp::now(),
+            airlock_formats::timestamp::Timestamp::now(),
         )
         .unwrap();
     b.set(MINISIG, sig);
@@ -645,8 +649,8 @@ fn minisign_cli_legacy_signature_rejected() {
     let public = public.lines().nth(1).unwrap().trim().to_owned();
     let public2 = public.clone();
     let kit = Kit::with_root(move |c, _| {
-        c.keys.push(airlock::keys::KeyEntry {
-            key_id: airlock::keys::KeyId::new("cli-minisign").unwrap(),
+        c.keys.push(airlock_formats::keys::KeyEntry {
+            key_id: airlock_formats::keys::KeyId::new("cli-minisign").unwrap(),
             algorithm: "minisign".into(),
             public_key: public2,
             identity: None,
@@ -657,7 +661,7 @@ fn minisign_cli_legacy_signature_rejected() {
             .get_mut("release")
             .unwrap()
             .key_ids
-            .push(airlock::keys::KeyId::new("cli-minisign").unwrap());
+            .push(airlock_formats::keys::KeyId::new("cli-minisign").unwrap());
     });
     let mut b = kit.bundle();
     b.remove(SIG);

@@ -222,7 +222,7 @@ fn verification_opens_no_socket() {
 /// over on a hostile bundle).
 #[test]
 fn mutated_bundles_never_panic() {
-    use airlock::sigstore::{self as s, Signed};
+    use airlock_verifier::sigstore::{self as s, Signed};
     use serde_json::Value;
 
     fn paths(v: &Value, here: Vec<String>, out: &mut Vec<Vec<String>>) {
@@ -323,7 +323,7 @@ fn mutated_bundles_never_panic() {
 /// it must still fail, for the chain (found by `mutated_bundles_never_panic`'s first version).
 #[test]
 fn a_root_certificate_in_the_bundle_chain_is_refused() {
-    use airlock::sigstore::{self as s, Signed};
+    use airlock_verifier::sigstore::{self as s, Signed};
     let case = cases_dir().join("bundle-with-root-cert_fail");
     let mut v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(case.join("bundle.sigstore.json")).unwrap()).unwrap();

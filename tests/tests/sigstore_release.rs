@@ -2,11 +2,11 @@
 //! Sigstore instance (`tests/interop/sigstore_instance.py`: Fulcio-like CA, CT log, Rekor log with
 //! SET, RFC 6962 inclusion proof and signed checkpoint, all from Python `cryptography`) signs the
 //! release's `checksums.txt`; the trust root pins the workflow identity and carries that
-//! instance's `trusted_root.json`; whole runs of `airlock::run::verify_media` decide.
+//! instance's `trusted_root.json`; whole runs of `airlock_verifier::run::verify_media` decide.
 
 mod support;
 
-use airlock::keys::{KeyEntry, SigstoreIdentity};
+use airlock_formats::keys::{KeyEntry, SigstoreIdentity};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -257,7 +257,7 @@ fn ed25519_and_sigstore_meet_a_threshold_of_two() {
         gha.fingerprint,
         format!(
             "sha256:{}",
-            airlock::keys::hex(&airlock_core::digest::sha256(&leaf))
+            airlock_formats::keys::hex(&airlock_core::digest::sha256(&leaf))
         )
     );
     let claims = gha.sigstore.as_ref().unwrap();
@@ -428,7 +428,7 @@ fn a_root_must_carry_the_sigstore_trusted_root() {
         p.sigstore = Some(serde_json::from_slice(&tr).unwrap());
         edit(&mut p);
         let env = sign_root_raw(&p, &[&s.keys.root_a, &s.keys.root_b]);
-        airlock::document::trust_root::TrustRoot::parse(&env).map(|_| ())
+        airlock_formats::document::trust_root::TrustRoot::parse(&env).map(|_| ())
     };
     assert!(parse(&|_| {}).is_ok());
     let e = parse(&|p| p.sigstore = None).unwrap_err();
@@ -454,8 +454,26 @@ fn a_root_must_carry_the_sigstore_trusted_root() {
     })
     .unwrap_err();
     assert!(e.contains("threshold"), "{e}");
-    let e = parse(&|p| p.sigstore = Some(serde_json::json!({"mediaType": "nope"}))).unwrap_err();
-    assert!(e.contains("sigstore"), "{e}");
+    // A trusted root that does not load is refused by verification (parsing keeps the JSON).
+    let mut p = root::payload(1, &s.keys.content());
+    p.keys.push(sigstore_key(GHA, PIN, REPO));
+    p.sigstore = Some(serde_json::json!({"mediaType": "nope"}));
+    let env = sign_root_raw(&p, &[&s.keys.root_a, &s.keys.root_b]);
+    let reasons =
+        airlock_verifier::trust::root::establish(&airlock_verifier::trust::root::RootInputs {
+            anchor: &env,
+            candidates: &[],
+            highest_accepted: 0,
+            now: airlock_formats::timestamp::Timestamp::now(),
+        })
+        .unwrap_err();
+    assert!(
+        reasons.iter().any(
+            |r| r.code == airlock_formats::reason::Code::TrustRootInvalid
+                && r.message.contains("sigstore: trusted root")
+        ),
+        "{reasons:?}"
+    );
     drop(s.tmp);
 }
 
@@ -730,7 +748,7 @@ fn airlock_bundle_pins_packs_and_the_appliance_promotes() {
         .to_owned();
     let env = std::fs::read(d.join("stick").join(rel)).unwrap();
     let key = std::fs::read(d.join("st/appliance-key.json")).unwrap();
-    let receipt = airlock::receipt::verify_receipt(&env, &key).unwrap();
+    let receipt = airlock_verifier::receipt::verify_receipt(&env, &key).unwrap();
     let gha = receipt.signers.iter().find(|s| s.key_id == GHA).unwrap();
     assert_eq!(gha.sigstore.as_ref().unwrap().subject, SUBJECT);
 }

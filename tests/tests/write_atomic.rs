@@ -2,7 +2,7 @@
 
 mod write_support;
 
-use airlock::atomic::{self, RealStorage, Storage, TEMP_PREFIX};
+use airlock_verifier::atomic::{self, RealStorage, Storage, TEMP_PREFIX};
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;

@@ -3,13 +3,13 @@
 
 mod write_support;
 
-use airlock::appliance_key::ApplianceKey;
-use airlock::atomic::RealStorage;
-use airlock::evidence::{self, LogHead, LogKind, LogReport, Record};
-use airlock::reason::{Code, Reason};
-use airlock::receipt::{sign_receipt, write_receipt, ReceiptPayload};
-use airlock::timestamp::Timestamp;
-use airlock::verdict::Verdict;
+use airlock_formats::reason::{Code, Reason};
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::appliance_key::ApplianceKey;
+use airlock_verifier::atomic::RealStorage;
+use airlock_verifier::evidence::{self, LogHead, LogKind, LogReport, Record};
+use airlock_verifier::receipt::{sign_receipt, write_receipt, ReceiptPayload};
+use airlock_verifier::verdict::Verdict;
 use std::fs;
 use std::path::{Path, PathBuf};
 use write_support::*;
@@ -25,7 +25,7 @@ struct Setup {
 }
 
 fn sha_hex(b: &[u8]) -> String {
-    airlock::keys::hex(&airlock_core::digest::sha256(b))
+    airlock_formats::keys::hex(&airlock_core::digest::sha256(b))
 }
 
 /// Runs `n` verifications through the real write path; `on_media(i)` says whether verification
@@ -195,7 +195,7 @@ fn record_layout_is_exactly_formats_section_6() {
     // sig signs the line with its final ,"sig":"…" removed and } kept.
     let at = line.rfind(",\"sig\":\"").unwrap();
     let signed = format!("{}}}", &line[..at]);
-    let sig: [u8; 64] = airlock::keys::decode_base64(&line[at + 8..line.len() - 2])
+    let sig: [u8; 64] = airlock_formats::keys::decode_base64(&line[at + 8..line.len() - 2])
         .unwrap()
         .try_into()
         .unwrap();
@@ -322,7 +322,7 @@ fn a_bad_signature_is_detected() {
     let s = setup(3, |_| true);
     let mut ls = lines(&fs::read(&s.media_log).unwrap());
     // A well-formed signature made over other bytes.
-    let forged = airlock::keys::encode_base64(&s.key.sign(b"something else"));
+    let forged = airlock_formats::keys::encode_base64(&s.key.sign(b"something else"));
     let l = String::from_utf8(ls[1].clone()).unwrap();
     let at = l.rfind(",\"sig\":\"").unwrap();
     ls[1] = format!("{},\"sig\":\"{forged}\"}}", &l[..at]).into_bytes();
@@ -518,7 +518,8 @@ fn verification_report_is_written_next_to_the_log_without_overwriting() {
     let n2 = evidence::write_report(&RealStorage, dir, &doc).unwrap();
     assert_eq!(n1, "airlock-evidence-verification.json");
     assert_eq!(n2, "airlock-evidence-verification.2.json");
-    let v: serde_json::Value = airlock::json::parse(&fs::read(dir.join(&n1)).unwrap()).unwrap();
+    let v: serde_json::Value =
+        airlock_formats::json::parse(&fs::read(dir.join(&n1)).unwrap()).unwrap();
     assert_eq!(v["_type"], "airlock-evidence-verification");
     assert_eq!(v["status"], "ok");
     assert_eq!(v["records_verified"], 3);

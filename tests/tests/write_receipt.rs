@@ -3,12 +3,12 @@
 
 mod write_support;
 
-use airlock::appliance_key::{ApplianceKey, PUBLIC_FILE, SECRET_FILE};
-use airlock::atomic::RealStorage;
-use airlock::document::dsse;
-use airlock::keys::{decode_base64, encode_base64};
-use airlock::receipt::{self, sign_receipt, verify_receipt, write_receipt};
-use airlock::verdict::Verdict;
+use airlock_formats::document::dsse;
+use airlock_formats::keys::{decode_base64, encode_base64};
+use airlock_verifier::appliance_key::{ApplianceKey, PUBLIC_FILE, SECRET_FILE};
+use airlock_verifier::atomic::RealStorage;
+use airlock_verifier::receipt::{self, sign_receipt, verify_receipt, write_receipt};
+use airlock_verifier::verdict::Verdict;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use write_support::*;
@@ -220,8 +220,8 @@ fn appliance_key_custody() {
         .unwrap()
         .starts_with("-----BEGIN PRIVATE KEY-----"));
     // The public entry is a §1 key entry naming the derived key.
-    let entry: airlock::keys::KeyEntry =
-        airlock::json::parse(&fs::read(dir.join(PUBLIC_FILE)).unwrap()).unwrap();
+    let entry: airlock_formats::keys::KeyEntry =
+        airlock_formats::json::parse(&fs::read(dir.join(PUBLIC_FILE)).unwrap()).unwrap();
     assert_eq!(entry.algorithm, "Ed25519");
     assert_eq!(&entry.key_id, key.key_id());
     assert_eq!(
@@ -301,7 +301,7 @@ fn appliance_key_creation_survives_power_loss() {
         let s = FaultyStorage::halt_after(n);
         assert!(ApplianceKey::load_or_create(&s, d.path()).is_err());
         s.crash(Crash::DropAll);
-        airlock::atomic::remove_stale_temps(&RealStorage, d.path()).unwrap();
+        airlock_verifier::atomic::remove_stale_temps(&RealStorage, d.path()).unwrap();
         let k = ApplianceKey::load_or_create(&RealStorage, d.path()).unwrap();
         assert_eq!(
             fs::read(d.path().join(PUBLIC_FILE)).unwrap(),
@@ -325,7 +325,7 @@ fn media_cleanup_and_public_key_on_the_media() {
     fs::create_dir(m.join("evidence")).unwrap();
     for d in [m.to_path_buf(), m.join("receipts"), m.join("evidence")] {
         fs::write(
-            d.join(format!("{}1-2-abc", airlock::atomic::TEMP_PREFIX)),
+            d.join(format!("{}1-2-abc", airlock_verifier::atomic::TEMP_PREFIX)),
             b"partial",
         )
         .unwrap();

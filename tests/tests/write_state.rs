@@ -3,9 +3,9 @@
 
 mod write_support;
 
-use airlock::atomic::{RealStorage, TEMP_PREFIX};
-use airlock::state::{Mode, PromotedRelease, StateData, StateDir, StateError, Stored};
-use airlock::timestamp::Timestamp;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::atomic::{RealStorage, TEMP_PREFIX};
+use airlock_verifier::state::{Mode, PromotedRelease, StateData, StateDir, StateError, Stored};
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use write_support::*;
@@ -214,7 +214,7 @@ fn read_only_state_writes_nothing() {
     assert!(!missing.exists(), "read-only does not create");
     assert_eq!(st.load(None).unwrap(), StateData::default());
     assert!(st.appliance_key(&RealStorage).unwrap().is_none());
-    let key = airlock::appliance_key::ApplianceKey::generate().unwrap();
+    let key = airlock_verifier::appliance_key::ApplianceKey::generate().unwrap();
     assert!(matches!(
         st.save(&RealStorage, &sample(), &key),
         Err(StateError::ReadOnly(_))

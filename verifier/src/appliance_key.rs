@@ -24,9 +24,9 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 /// File name of the secret key in the state directory.
-pub const SECRET_FILE: &str = "appliance-key.pem";
+pub const SECRET_FILE: &str = airlock_formats::layout::state::APPLIANCE_SECRET_KEY;
 /// File name of the public key entry (state directory and media root).
-pub const PUBLIC_FILE: &str = "appliance-key.json";
+pub const PUBLIC_FILE: &str = airlock_formats::layout::state::APPLIANCE_KEY;
 /// Key id prefix.
 pub const KEY_ID_PREFIX: &str = "airlock-appliance-";
 

@@ -1,14 +1,16 @@
 //! The one write primitive (formats §6, adversarial #54–#60).
 //!
-//! Everything Airlock writes, on the media or in its own state, goes through a [`Storage`] and
-//! the helpers here:
+//! Everything Airlock writes, on the media, in its own state or (`airlock_author`'s `fsutil`) on
+//! the connected side, goes through a [`Storage`] and the helpers here:
 //!
 //! - [`write_new`]: temp file in the same directory (`O_CREAT|O_EXCL`, the final mode from the
 //!   start), write, fsync, rename *without replacing* (`renameat2(RENAME_NOREPLACE)`), fsync the
 //!   directory. A pulled stick holds either no file or the whole file; an existing name is never
 //!   overwritten (vfat has no journal, #55).
 //! - [`write_first_free`]: the same, trying a list of names until one is free (receipt naming).
-//! - [`replace`]: the same, but the rename replaces: only for the appliance's own state files.
+//! - [`replace`] / [`replace_with`]: the same, but the rename replaces: the appliance's own state
+//!   files, and on the connected side outputs the operator asked to replace.
+//! - [`stage_with`] / [`replace_with`] take the bytes from a writer (a bundle being packed).
 //! - [`append_line`]: `O_APPEND`, one `write`, fsync (and the directory when the file is new).
 //!
 //! Temp files are named [`TEMP_PREFIX`] followed by `[0-9a-f-]` only, so [`remove_stale_temps`]
@@ -29,7 +31,7 @@ use nix::fcntl::OFlag;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -446,6 +448,16 @@ pub fn stage<'a>(
     bytes: &[u8],
     mode: u32,
 ) -> Result<Staged<'a>, WriteError> {
+    stage_with(storage, dir, mode, |w| w.write_all(bytes))
+}
+
+/// [`stage`] for bytes produced while writing (a bundle being packed): `fill` writes them.
+pub fn stage_with<'a>(
+    storage: &'a dyn Storage,
+    dir: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<Staged<'a>, WriteError> {
     let mut staged = None;
     for _ in 0..16 {
         let temp = dir.join(temp_name());
@@ -470,13 +482,24 @@ pub fn stage<'a>(
         dir: dir.to_owned(),
         temp: Some(temp.clone()),
     };
-    file.write_all(bytes)
-        .map_err(|e| WriteError::new("write", &temp, e))?;
+    fill(&mut Writer(file.as_mut())).map_err(|e| WriteError::new("write", &temp, e))?;
     file.sync()
         .map_err(|e| WriteError::new("fsync", &temp, e))?;
     drop(file);
     // Returning `out` keeps the temp file; every early return above dropped it (removing it).
     Ok(out)
+}
+
+/// A [`WriteFile`] as an [`io::Write`], for [`stage_with`]'s `fill`.
+struct Writer<'a>(&'a mut dyn WriteFile);
+
+impl Write for Writer<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.write_all(bytes).map(|()| bytes.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes `dir/name` atomically; fails (writing nothing) if the name exists. Never overwrites.
@@ -533,8 +556,19 @@ pub fn replace(
     bytes: &[u8],
     mode: u32,
 ) -> Result<PathBuf, WriteError> {
+    replace_with(storage, dir, name, mode, |w| w.write_all(bytes))
+}
+
+/// [`replace`] for bytes produced while writing: `fill` writes them.
+pub fn replace_with(
+    storage: &dyn Storage,
+    dir: &Path,
+    name: &str,
+    mode: u32,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<PathBuf, WriteError> {
     check_basename(name).map_err(|m| invalid(&dir.join(name), m))?;
-    let mut staged = stage(storage, dir, bytes, mode)?;
+    let mut staged = stage_with(storage, dir, mode, fill)?;
     staged.commit_replace(name)
 }
 

@@ -39,11 +39,11 @@ use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// The media directory holding the log.
-pub const EVIDENCE_DIR: &str = "evidence";
+pub const EVIDENCE_DIR: &str = airlock_formats::layout::media::EVIDENCE_DIR;
 /// The media log's file name.
-pub const MEDIA_LOG_FILE: &str = "airlock-evidence.jsonl";
+pub const MEDIA_LOG_FILE: &str = airlock_formats::layout::media::EVIDENCE_LOG;
 /// The verification report's file name (next to the log).
-pub const REPORT_FILE: &str = "airlock-evidence-verification.json";
+pub const REPORT_FILE: &str = airlock_formats::layout::media::EVIDENCE_REPORT;
 /// `event` of a verification record.
 pub const EVENT_VERIFY: &str = "verify";
 /// `prev` of the first record.

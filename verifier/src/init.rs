@@ -10,10 +10,10 @@
 //!
 //! Settings come from the kernel command line; see [`cmdline`].
 
-pub mod banner;
-pub mod cmdline;
+mod banner;
+mod cmdline;
 mod image;
-pub mod label;
+mod label;
 
 use crate::bundle::Progress;
 use crate::run::{self, RunReport, VerifyOptions, WriteMode};

@@ -1,4 +1,4 @@
-//! Airlock: offline release verification.
+//! Airlock's verifier: the appliance.
 //!
 //! Data flows one way: media → [`bundle`] stream → parse ([`document`]) → verify ([`trust`]) →
 //! decide ([`policy`]) → write ([`receipt`], [`evidence`], [`state`]).
@@ -6,31 +6,27 @@
 pub mod appliance_key;
 pub mod appliances;
 pub mod atomic;
-pub mod author;
 pub mod bundle;
-pub mod cli;
-pub mod demo;
-pub mod document;
 pub mod escape;
 pub mod evidence;
 pub mod extract;
 #[cfg(target_os = "linux")]
 pub mod init;
-pub mod json;
-pub mod keys;
 pub mod media;
-pub mod nofollow;
+mod nofollow;
 pub mod policy;
-pub mod reason;
 pub mod receipt;
-pub mod record;
+mod record;
 pub mod run;
 pub mod sandbox;
 pub mod sigstore;
 pub mod state;
-pub mod state_lock;
-pub mod state_log;
-pub mod timestamp;
+mod state_lock;
+mod state_log;
 pub mod trust;
 pub mod vault;
 pub mod verdict;
+
+// The formats are one crate shared with the authoring side; inside the verifier they keep their
+// short paths (`crate::document`, `crate::keys`, ...).
+use airlock_formats::{document, json, keys, reason, timestamp};

@@ -3,6 +3,7 @@
 //! node on a hostile stick must not hang or flood the appliance).
 
 use crate::nofollow;
+use crate::reason::{Code, Reason};
 use crate::trust::Candidate;
 use std::fs;
 use std::io::Read;
@@ -50,8 +51,8 @@ pub struct MediaTrust {
     pub roots: Vec<Candidate>,
     /// `revocations.json`.
     pub revocations: Vec<Candidate>,
-    /// Files that exist but could not be read (each rejects every bundle).
-    pub problems: Vec<(String, String)>,
+    /// Files that exist but could not be read, each with its code (each rejects every bundle).
+    pub problems: Vec<Reason>,
 }
 
 /// Reads the fixed trust paths of the media root (never anything else, #19).
@@ -76,22 +77,30 @@ pub fn read_trust(media: &Path) -> MediaTrust {
                     out.revocations.push(c)
                 }
             }
-            Err(e) if budget < MAX_TRUST_FILE => out.problems.push((
-                rel,
-                format!(
-                    "{e}: the trust files on the media may hold {MAX_TRUST_TOTAL} bytes together"
-                ),
-            )),
-            Err(e) => out.problems.push((rel, e)),
+            Err(e) => {
+                // The code is the kind of file that could not be read, known here by its place.
+                let code = if into_roots {
+                    Code::TrustRootInvalid
+                } else {
+                    Code::RevocationsInvalid
+                };
+                let e = if budget < MAX_TRUST_FILE {
+                    format!("{e}: the trust files on the media may hold {MAX_TRUST_TOTAL} bytes together")
+                } else {
+                    e
+                };
+                out.problems
+                    .push(Reason::new(code, format!("media:{rel} {e}")))
+            }
         }
     };
     take("offline-trust-root-bootstrap.json".into(), true, &mut out);
     take("revocations.json".into(), false, &mut out);
     let dir = media.join("trust-root");
     if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
-        out.problems.push((
-            "trust-root/".into(),
-            "is not a directory (or is a symbolic link)".into(),
+        out.problems.push(Reason::new(
+            Code::TrustRootInvalid,
+            "media:trust-root/ is not a directory (or is a symbolic link)",
         ));
     } else if let Ok(dir) = fs::read_dir(dir) {
         let mut names: Vec<String> = dir
@@ -104,9 +113,9 @@ pub fn read_trust(media: &Path) -> MediaTrust {
             .collect();
         names.sort();
         if names.len() > MAX_ROOT_FILES {
-            out.problems.push((
-                "trust-root/".into(),
-                format!("holds more than {MAX_ROOT_FILES} trust roots"),
+            out.problems.push(Reason::new(
+                Code::TrustRootInvalid,
+                format!("media:trust-root/ holds more than {MAX_ROOT_FILES} trust roots"),
             ));
             names.truncate(MAX_ROOT_FILES);
         }

@@ -333,7 +333,7 @@ use airlock_core::digest::sha256;
 use std::path::Path;
 
 /// The media directory receipts are written to.
-pub const RECEIPTS_DIR: &str = "receipts";
+pub const RECEIPTS_DIR: &str = airlock_formats::layout::media::RECEIPTS_DIR;
 
 /// Largest receipt envelope or key entry file read.
 pub const MAX_RECEIPT_BYTES: usize = crate::json::MAX_DOCUMENT_BYTES;

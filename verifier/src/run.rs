@@ -6,7 +6,7 @@ use crate::atomic::{RealStorage, Storage};
 use crate::bundle::{self, Limits, Progress, ScanAbort};
 use crate::media;
 use crate::policy::{self, Assessment, Memory};
-use crate::reason::{Code, Reason};
+use crate::reason::Reason;
 use crate::receipt::ImageRef;
 use crate::record::Recorder;
 use crate::timestamp::Timestamp;
@@ -173,18 +173,7 @@ fn verify_run(
             writing,
         ))
     });
-    let media_reasons: Vec<Reason> = trust
-        .problems
-        .iter()
-        .map(|(rel, e)| {
-            let code = if rel.starts_with("revocations") {
-                Code::RevocationsInvalid
-            } else {
-                Code::TrustRootInvalid
-            };
-            Reason::new(code, format!("media:{rel} {e}"))
-        })
-        .collect();
+    let media_reasons: Vec<Reason> = trust.problems.clone();
     let limits = Limits {
         deadline: Some(Instant::now() + DEFAULT_DEADLINE),
         ..Limits::default()

@@ -37,15 +37,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `state.json`.
-pub const STATE_FILE: &str = "state.json";
+pub const STATE_FILE: &str = airlock_formats::layout::state::STATE;
 /// `anchor.json`.
-pub const ANCHOR_FILE: &str = "anchor.json";
+pub const ANCHOR_FILE: &str = airlock_formats::layout::state::ANCHOR;
 /// `evidence.jsonl`.
-pub const EVIDENCE_LOG_FILE: &str = "evidence.jsonl";
+pub const EVIDENCE_LOG_FILE: &str = airlock_formats::layout::state::EVIDENCE_LOG;
 /// `trust-root/`.
-pub const TRUST_ROOT_DIR: &str = "trust-root";
+pub const TRUST_ROOT_DIR: &str = airlock_formats::layout::state::TRUST_ROOT_DIR;
 /// `revocations.json`.
-pub const REVOCATIONS_FILE: &str = "revocations.json";
+pub const REVOCATIONS_FILE: &str = airlock_formats::layout::state::REVOCATIONS;
 /// The `format` this version reads and writes (2: sealed; 1, unsealed, is refused).
 pub const STATE_FORMAT: u32 = 2;
 /// What the seal signs before the state's compact JSON (domain separation from evidence records

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 /// The vault directory inside the state directory.
-pub const VAULT_DIR: &str = "hmac-keys";
+pub const VAULT_DIR: &str = airlock_formats::layout::state::VAULT_DIR;
 /// Largest secret accepted, in bytes.
 pub const MAX_SECRET_BYTES: u64 = 4096;
 /// Most secrets loaded.

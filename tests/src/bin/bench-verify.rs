@@ -16,7 +16,7 @@
 //! Run the benchmark with a release build:
 //! `cargo run --release -p airlock-tests --bin bench-verify -- bench /tmp/bench 1024`
 
-use airlock::bundle::{self, Limits, NoProgress};
+use airlock_verifier::bundle::{self, Limits, NoProgress};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     };
     let out = PathBuf::from(out);
     let tools = [
-        airlock::cli::command(),
+        airlock_cli::command(),
         <airlock_bundle::Cli as clap::CommandFactory>::command(),
     ];
     for cmd in tools {

@@ -1,4 +1,4 @@
-//! Shared by the rules_* and signatures_* tests: a good release built with `airlock::author`, a
+//! Shared by the rules_* and signatures_* tests: a good release built with `airlock_author`, a
 //! handful of mutations that re-sign what an attacker holding the right key would re-sign, real
 //! tar / tar.gz bytes, and `bundle::scan` + `policy::assess` to decide.
 //!
@@ -6,18 +6,18 @@
 //! the case name and every reason.
 #![allow(dead_code)]
 
-use airlock::author::pack::{self, Artifact, PackOptions};
-use airlock::author::root::{self, RootContent};
-use airlock::author::{MinisignKey, PrivateKey};
-use airlock::bundle::{Limits, NoProgress, Scan};
-use airlock::document::dsse;
-use airlock::document::trust_root::Builder;
-use airlock::keys::{decode_base64, encode_base64, hex};
-use airlock::policy::{self, Assessment, Memory};
-use airlock::reason::Code;
-use airlock::timestamp::Timestamp;
-use airlock::verdict::Verdict;
+use airlock_author::pack::{self, Artifact, PackOptions};
+use airlock_author::root::{self, RootContent};
+use airlock_author::{MinisignKey, PrivateKey};
 use airlock_core::digest::sha256;
+use airlock_formats::document::dsse;
+use airlock_formats::document::trust_root::Builder;
+use airlock_formats::keys::{decode_base64, encode_base64, hex};
+use airlock_formats::reason::Code;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::bundle::{Limits, NoProgress, Scan};
+use airlock_verifier::policy::{self, Assessment, Memory};
+use airlock_verifier::verdict::Verdict;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -115,7 +115,7 @@ impl Kit {
             "root".into(),
             root::role(&[keys.root_a.key_id(), keys.root_b.key_id()], 2),
         );
-        let ms_id = airlock::keys::KeyId::new(MINISIGN_ID).unwrap();
+        let ms_id = airlock_formats::keys::KeyId::new(MINISIGN_ID).unwrap();
         roles.insert(
             "release".into(),
             root::role(&[keys.release.key_id(), &ms_id], 1),
@@ -460,7 +460,7 @@ impl<'k> Bundle<'k> {
 use std::io::Write as _;
 
 pub fn scan_file(path: &Path) -> Scan {
-    airlock::bundle::scan(path, &Limits::default(), &NoProgress).expect("scan aborted")
+    airlock_verifier::bundle::scan(path, &Limits::default(), &NoProgress).expect("scan aborted")
 }
 
 pub fn assess_scan(scan: &Scan, anchor: &[u8]) -> Assessment {
@@ -525,7 +525,7 @@ macro_rules! rule {
             $crate::rules_kit::expect(
                 stringify!($name),
                 &bundle.assess(),
-                &[$(airlock::reason::Code::$code),*],
+                &[$(airlock_formats::reason::Code::$code),*],
             );
         }
     };

@@ -1,6 +1,6 @@
 //! The lifecycle test kit (used by `lifecycle_*.rs` and `cli_*.rs` through `mod support;`):
 //! real keys, real trust roots, real bundles on a real media directory, a real state directory,
-//! and whole runs of `airlock::run::verify_media` (or of the `airlock` binary).
+//! and whole runs of `airlock_verifier::run::verify_media` (or of the `airlock` binary).
 //!
 //! Bundles are built here with the author's own `pack::metadata` and `archive::write`, but WITHOUT
 //! `pack::pack`'s self-check: the tests need bundles the appliance must reject (expired or revoked
@@ -8,19 +8,19 @@
 
 #![allow(dead_code)]
 
-pub use airlock::author::archive::{self, Compression, Entry, Source};
-pub use airlock::author::pack::{self, PackOptions};
-pub use airlock::author::revocations::{self as revs, KeyRevocation};
-pub use airlock::author::root::{self, RootChanges, RootContent};
-pub use airlock::author::PrivateKey;
-pub use airlock::document::dsse::{self, payload_type};
-pub use airlock::document::revocations::RevocationsPayload;
-pub use airlock::document::trust_root::{Builder, TrustRootPayload};
-pub use airlock::keys::KeyId;
-pub use airlock::run::{BundleResult, RunError, RunReport, VerifyOptions, WriteMode};
-pub use airlock::state::{Mode, StateData, StateDir};
-pub use airlock::timestamp::Timestamp;
-pub use airlock::verdict::Verdict;
+pub use airlock_author::archive::{self, Compression, Entry, Source};
+pub use airlock_author::pack::{self, PackOptions};
+pub use airlock_author::revocations::{self as revs, KeyRevocation};
+pub use airlock_author::root::{self, RootChanges, RootContent};
+pub use airlock_author::PrivateKey;
+pub use airlock_formats::document::dsse::{self, payload_type};
+pub use airlock_formats::document::revocations::RevocationsPayload;
+pub use airlock_formats::document::trust_root::{Builder, TrustRootPayload};
+pub use airlock_formats::keys::KeyId;
+pub use airlock_formats::timestamp::Timestamp;
+pub use airlock_verifier::run::{BundleResult, RunError, RunReport, VerifyOptions, WriteMode};
+pub use airlock_verifier::state::{Mode, StateData, StateDir};
+pub use airlock_verifier::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -400,13 +400,17 @@ impl Kit {
     }
 
     pub fn run_opts(&self, o: &VerifyOptions) -> Result<RunReport, RunError> {
-        airlock::run::verify_media(o, &airlock::bundle::NoProgress)
+        airlock_verifier::run::verify_media(o, &airlock_verifier::bundle::NoProgress)
     }
 
     /// The appliance's `state.json` as it stands (defaults when absent).
     pub fn state_data(&self) -> StateData {
-        let st =
-            StateDir::open(&airlock::atomic::RealStorage, &self.state, Mode::ReadOnly).unwrap();
+        let st = StateDir::open(
+            &airlock_verifier::atomic::RealStorage,
+            &self.state,
+            Mode::ReadOnly,
+        )
+        .unwrap();
         let key = st.existing_appliance_key().unwrap();
         st.load(key.as_ref()).unwrap()
     }
@@ -512,7 +516,7 @@ pub fn tree(dir: &Path) -> BTreeMap<String, String> {
                     rel,
                     format!(
                         "file {mode:o} {}",
-                        airlock::keys::hex(&airlock_core::digest::sha256(&bytes))
+                        airlock_formats::keys::hex(&airlock_core::digest::sha256(&bytes))
                     ),
                 );
             } else {
@@ -529,14 +533,14 @@ pub fn tree(dir: &Path) -> BTreeMap<String, String> {
 
 /// Hex SHA-256 of a file.
 pub fn file_sha256(p: &Path) -> String {
-    airlock::keys::hex(&airlock_core::digest::sha256(&std::fs::read(p).unwrap()))
+    airlock_formats::keys::hex(&airlock_core::digest::sha256(&std::fs::read(p).unwrap()))
 }
 
 /// Reads and verifies a receipt written on the kit's media with the appliance's key.
-pub fn receipt(kit: &Kit, rel: &str) -> airlock::receipt::ReceiptPayload {
+pub fn receipt(kit: &Kit, rel: &str) -> airlock_verifier::receipt::ReceiptPayload {
     let env = std::fs::read(kit.media.join(rel)).unwrap();
     let key = std::fs::read(kit.state.join("appliance-key.json")).unwrap();
-    airlock::receipt::verify_receipt(&env, &key).unwrap()
+    airlock_verifier::receipt::verify_receipt(&env, &key).unwrap()
 }
 
 /// The `airlock` binary of this build (`target/<profile>/airlock`), rebuilt once per test process
@@ -579,7 +583,7 @@ pub fn airlock_bin() -> PathBuf {
     .clone()
 }
 
-/// A [`airlock::atomic::Storage`] on which everything under `ro` is a read-only file system:
+/// A [`airlock_verifier::atomic::Storage`] on which everything under `ro` is a read-only file system:
 /// every operation that would change something there fails with EROFS; the rest is real.
 pub struct ReadOnlyUnder(pub PathBuf);
 
@@ -595,49 +599,49 @@ impl ReadOnlyUnder {
     }
 }
 
-impl airlock::atomic::Storage for ReadOnlyUnder {
+impl airlock_verifier::atomic::Storage for ReadOnlyUnder {
     fn create_new(
         &self,
         path: &Path,
         mode: u32,
-    ) -> std::io::Result<Box<dyn airlock::atomic::WriteFile>> {
+    ) -> std::io::Result<Box<dyn airlock_verifier::atomic::WriteFile>> {
         self.gate(path)?;
-        airlock::atomic::RealStorage.create_new(path, mode)
+        airlock_verifier::atomic::RealStorage.create_new(path, mode)
     }
     fn open_append(
         &self,
         path: &Path,
         mode: u32,
-    ) -> std::io::Result<(Box<dyn airlock::atomic::WriteFile>, bool)> {
+    ) -> std::io::Result<(Box<dyn airlock_verifier::atomic::WriteFile>, bool)> {
         self.gate(path)?;
-        airlock::atomic::RealStorage.open_append(path, mode)
+        airlock_verifier::atomic::RealStorage.open_append(path, mode)
     }
     fn rename_noreplace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
         self.gate(from)?;
         self.gate(to)?;
-        airlock::atomic::RealStorage.rename_noreplace(from, to)
+        airlock_verifier::atomic::RealStorage.rename_noreplace(from, to)
     }
     fn rename_replace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
         self.gate(from)?;
         self.gate(to)?;
-        airlock::atomic::RealStorage.rename_replace(from, to)
+        airlock_verifier::atomic::RealStorage.rename_replace(from, to)
     }
     fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
-        airlock::atomic::RealStorage.sync_dir(dir)
+        airlock_verifier::atomic::RealStorage.sync_dir(dir)
     }
     fn create_dir(&self, path: &Path, mode: u32) -> std::io::Result<()> {
         self.gate(path)?;
-        airlock::atomic::RealStorage.create_dir(path, mode)
+        airlock_verifier::atomic::RealStorage.create_dir(path, mode)
     }
     fn remove_file(&self, path: &Path) -> std::io::Result<()> {
         self.gate(path)?;
-        airlock::atomic::RealStorage.remove_file(path)
+        airlock_verifier::atomic::RealStorage.remove_file(path)
     }
     fn truncate(&self, path: &Path, len: u64) -> std::io::Result<()> {
         self.gate(path)?;
-        airlock::atomic::RealStorage.truncate(path, len)
+        airlock_verifier::atomic::RealStorage.truncate(path, len)
     }
     fn sync_filesystem(&self, path: &Path) -> std::io::Result<()> {
-        airlock::atomic::RealStorage.sync_filesystem(path)
+        airlock_verifier::atomic::RealStorage.sync_filesystem(path)
     }
 }

@@ -17,7 +17,7 @@
 
 #![allow(dead_code)]
 
-use airlock::atomic::{Storage, WriteFile};
+use airlock_verifier::atomic::{Storage, WriteFile};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
@@ -316,7 +316,7 @@ impl Storage for FaultyStorage {
 
     fn rename_noreplace(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.gate(Op::Rename)?;
-        airlock::atomic::RealStorage.rename_noreplace(from, to)?;
+        airlock_verifier::atomic::RealStorage.rename_noreplace(from, to)?;
         self.moved(from, to, None);
         Ok(())
     }
@@ -403,7 +403,7 @@ pub fn names(dir: &Path) -> Vec<String> {
 pub fn temps(dir: &Path) -> Vec<String> {
     names(dir)
         .into_iter()
-        .filter(|n| n.starts_with(airlock::atomic::TEMP_PREFIX))
+        .filter(|n| n.starts_with(airlock_verifier::atomic::TEMP_PREFIX))
         .collect()
 }
 
@@ -430,15 +430,15 @@ pub fn interop(name: &str) -> String {
 
 /// A receipt payload for tests.
 pub fn sample_payload(
-    key: &airlock::appliance_key::ApplianceKey,
-    verdict: airlock::verdict::Verdict,
+    key: &airlock_verifier::appliance_key::ApplianceKey,
+    verdict: airlock_verifier::verdict::Verdict,
     file: &str,
     bundle_sha256: &str,
     evidence: (u64, String),
-) -> airlock::receipt::ReceiptPayload {
-    use airlock::reason::{Code, Reason};
-    use airlock::receipt::*;
-    use airlock::verdict::Verdict;
+) -> airlock_verifier::receipt::ReceiptPayload {
+    use airlock_formats::reason::{Code, Reason};
+    use airlock_verifier::receipt::*;
+    use airlock_verifier::verdict::Verdict;
     ReceiptPayload {
         type_: RECEIPT_TYPE.into(),
         verdict,
@@ -470,7 +470,7 @@ pub fn sample_payload(
             sha256: None,
         },
         signers: vec![],
-        verified_at: airlock::timestamp::Timestamp::parse("2026-05-02T10:00:00Z").unwrap(),
+        verified_at: airlock_formats::timestamp::Timestamp::parse("2026-05-02T10:00:00Z").unwrap(),
         appliance: ApplianceRef {
             key_id: key.key_id().as_str().into(),
             software_version: "0.1.0".into(),
@@ -486,9 +486,9 @@ pub fn sample_payload(
 }
 
 /// A deterministic appliance key.
-pub fn test_key(seed: u8) -> airlock::appliance_key::ApplianceKey {
-    airlock::appliance_key::ApplianceKey::from_signing_key(ed25519_dalek::SigningKey::from_bytes(
-        &[seed; 32],
-    ))
+pub fn test_key(seed: u8) -> airlock_verifier::appliance_key::ApplianceKey {
+    airlock_verifier::appliance_key::ApplianceKey::from_signing_key(
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+    )
     .unwrap()
 }

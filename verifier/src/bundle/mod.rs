@@ -126,12 +126,7 @@ impl Progress for NoProgress {
 pub const MAX_TRUST_BYTES: u64 = 4 << 20;
 
 /// Whether a canonical metadata name is trust material (counted against [`MAX_TRUST_BYTES`]).
-pub fn is_trust_material(name: &str) -> bool {
-    matches!(
-        name,
-        "offline-trust-root-bootstrap.json" | "revocations.json"
-    ) || name.starts_with("trust-root/")
-}
+pub use airlock_formats::layout::bundle::is_trust_material;
 
 /// Receives the bytes of the bundle's regular files as the walk streams them (`airlock extract`):
 /// the same single read that yields the whole-file digest and every file's digest.
@@ -157,25 +152,7 @@ impl Contents for NoContents {
 }
 
 /// Whether a canonical name is a metadata file kept in memory.
-pub fn is_metadata(name: &str) -> bool {
-    matches!(
-        name,
-        "checksums.txt"
-            | "checksums.txt.sig.json"
-            | "checksums.txt.minisig"
-            | "checksums.txt.sigstore.json"
-            | "release-evidence.json"
-            | "cavra-runtime.provenance.intoto.json"
-            | "cavra-runtime.provenance.sigstore.json"
-            | "cavra-runtime.signing-operations.json"
-            | "offline-trust-root-bootstrap.json"
-            | "revocations.json"
-    ) || crate::document::governance::FILES.contains(&name)
-        || name
-            .strip_prefix("trust-root/")
-            .and_then(|n| n.strip_suffix(".json"))
-            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-}
+pub use airlock_formats::layout::bundle::is_metadata;
 
 /// Largest metadata file other than a listing file (signatures, trust roots, revocations,
 /// signing operations): the JSON document cap.
@@ -183,16 +160,11 @@ pub const MAX_DOCUMENT_FILE: u64 = crate::json::MAX_DOCUMENT_BYTES as u64;
 
 /// Whether a metadata file names every artifact (and so may be as large as
 /// [`Limits::max_metadata_bytes`]; every other one is capped at [`MAX_DOCUMENT_FILE`] as well).
-pub fn is_listing(name: &str) -> bool {
-    matches!(
-        name,
-        "checksums.txt" | "release-evidence.json" | "cavra-runtime.provenance.intoto.json"
-    )
-}
+pub use airlock_formats::layout::bundle::is_listing;
 
 /// Reads the bundle at `path` once.
 ///
-/// The rules (formats.md §5), each failure a [`Reason`] with its code:
+/// The rules (FORMATS §5), each failure a [`Reason`] with its code:
 ///
 /// * **Input.** A regular file (a FIFO, device, socket or directory is `bundle-unreadable`, at
 ///   once: opening never blocks). Gzip, zstd and xz are recognised by their magic bytes

@@ -4,7 +4,7 @@
 //! here that check the signatures are the only way to obtain one.
 
 pub mod governance;
-pub mod jws;
+mod jws;
 pub mod provenance;
 pub mod release;
 pub mod revocations;

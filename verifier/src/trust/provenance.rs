@@ -14,9 +14,9 @@ use crate::timestamp::Timestamp;
 use airlock_core::digest::Sha256Digest;
 
 /// The provenance file name.
-pub const FILE: &str = "cavra-runtime.provenance.intoto.json";
+pub const FILE: &str = airlock_formats::layout::bundle::PROVENANCE;
 /// The Sigstore provenance bundle (formats §9.2).
-pub const SIGSTORE_FILE: &str = "cavra-runtime.provenance.sigstore.json";
+pub const SIGSTORE_FILE: &str = airlock_formats::layout::bundle::PROVENANCE_SIGSTORE;
 
 /// Provenance whose signature met the threshold and whose builder is pinned. Only [`verify`]
 /// makes one.

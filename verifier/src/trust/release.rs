@@ -49,7 +49,7 @@ pub struct ReleaseSignatures<'a> {
 const DSSE_FILE: &str = "checksums.txt.sig.json";
 const MINISIG_FILE: &str = "checksums.txt.minisig";
 /// The release's Sigstore bundle (formats §9.2).
-pub const SIGSTORE_FILE: &str = "checksums.txt.sigstore.json";
+pub const SIGSTORE_FILE: &str = airlock_formats::layout::bundle::CHECKSUMS_SIGSTORE;
 
 fn check_statement(payload: &[u8], checksums: &[u8]) -> Result<(String, String), String> {
     let s = Statement::parse(payload, RELEASE_PREDICATE_TYPE)?;

@@ -90,11 +90,21 @@ fn version_from_source(source: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// Parses a root and checks its Sigstore trusted root (formats §9.1) loads.
+fn parse(bytes: &[u8]) -> Result<TrustRoot, String> {
+    let root = TrustRoot::parse(bytes)?;
+    if let Some(text) = &root.sigstore {
+        crate::sigstore::load_trusted_root(text.as_bytes())
+            .map_err(|e| format!("sigstore: {e}"))?;
+    }
+    Ok(root)
+}
+
 /// Walks from the anchor to the newest offered root.
 pub fn establish(input: &RootInputs<'_>) -> Result<TrustedRoot, Vec<Reason>> {
     let invalid = |m: String| vec![Reason::new(Code::TrustRootInvalid, m)];
     // Step 1.
-    let anchor = TrustRoot::parse(input.anchor)
+    let anchor = parse(input.anchor)
         .map_err(|e| invalid(format!("the anchor is not a valid trust root: {e}")))?;
     self_signed(&anchor, "the anchor").map_err(|mut r| {
         r.insert(
@@ -115,7 +125,7 @@ pub fn establish(input: &RootInputs<'_>) -> Result<TrustedRoot, Vec<Reason>> {
     }
     let mut by_version: BTreeMap<u64, Vec<(&Candidate, TrustRoot)>> = BTreeMap::new();
     for c in input.candidates {
-        match TrustRoot::parse(&c.bytes) {
+        match parse(&c.bytes) {
             Err(e) => reasons.push(Reason::new(
                 Code::TrustRootInvalid,
                 format!("{}: {e}", c.source),

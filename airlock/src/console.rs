@@ -44,13 +44,13 @@ pub fn err(args: fmt::Arguments<'_>) {
 /// `println!` that never panics.
 #[macro_export]
 macro_rules! outln {
-    ($($t:tt)*) => { $crate::cli::console::out(format_args!("{}\n", format_args!($($t)*))) };
+    ($($t:tt)*) => { $crate::console::out(format_args!("{}\n", format_args!($($t)*))) };
 }
 
 /// `eprintln!` that never panics.
 #[macro_export]
 macro_rules! errln {
-    ($($t:tt)*) => { $crate::cli::console::err(format_args!("{}\n", format_args!($($t)*))) };
+    ($($t:tt)*) => { $crate::console::err(format_args!("{}\n", format_args!($($t)*))) };
 }
 
 /// An I/O error with its errno name: "No space left on device (ENOSPC)".

@@ -1,8 +1,8 @@
 //! What a person or a script sees: the progress bar, the verdicts, the JSON document.
 
-use crate::bundle::Progress;
-use crate::escape::text;
-use crate::run::RunReport;
+use airlock_verifier::bundle::Progress;
+use airlock_verifier::escape::text;
+use airlock_verifier::run::RunReport;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -78,7 +78,7 @@ impl Progress for ConsoleProgress {
     }
 }
 
-/// The `--format json` document (interface.md).
+/// The `--format json` document (FORMATS §6.4).
 pub fn json_report(report: &RunReport) -> serde_json::Value {
     let results: Vec<_> = report
         .results
@@ -130,7 +130,7 @@ pub fn human_report(report: &RunReport) -> String {
         if let Some(id) = r
             .runner
             .as_ref()
-            .filter(|_| r.verdict == crate::verdict::Verdict::Promote)
+            .filter(|_| r.verdict == airlock_verifier::verdict::Verdict::Promote)
         {
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
             out.push_str(&format!(
@@ -155,7 +155,7 @@ pub fn human_report(report: &RunReport) -> String {
     let promoted = report
         .results
         .iter()
-        .filter(|r| r.verdict == crate::verdict::Verdict::Promote)
+        .filter(|r| r.verdict == airlock_verifier::verdict::Verdict::Promote)
         .count();
     out.push_str(&format!(
         "{} bundle(s): {promoted} promoted, {} rejected\n",

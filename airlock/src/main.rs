@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
     // The `/init` check keeps a container that runs `airlock` as its entrypoint from acting as
     // the appliance.
     if std::process::id() == 1 && std::env::args_os().next().is_some_and(|a| a == "/init") {
-        airlock::init::main_as_init();
+        airlock_verifier::init::main_as_init();
     }
-    airlock::cli::main()
+    airlock_cli::main()
 }

@@ -3,7 +3,7 @@
 //! cases run against Airlock. Exit 0 when the bundle is valid for the identity, 1 when it is not,
 //! 2 when the inputs cannot be read.
 
-use crate::sigstore::{self as core, Signed};
+use airlock_verifier::sigstore::{self as core, Signed};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

@@ -4,9 +4,9 @@
 //! key, never read beside it, so a mismatched pair cannot be published.
 
 use super::fsutil;
-use crate::json;
-use crate::keys::{decode_base64, encode_base64, fingerprint, KeyEntry, KeyId};
-use crate::timestamp::Timestamp;
+use airlock_formats::json;
+use airlock_formats::keys::{decode_base64, encode_base64, fingerprint, KeyEntry, KeyId};
+use airlock_formats::timestamp::Timestamp;
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -108,7 +108,7 @@ impl PrivateKey {
 
     /// The private key file's JSON: `{"key_id","algorithm":"Ed25519","private_key":"<base64 seed>"}`.
     pub fn to_file_json(&self) -> Vec<u8> {
-        crate::document::dsse::to_pretty_json(&PrivateKeyFile {
+        airlock_formats::document::dsse::to_pretty_json(&PrivateKeyFile {
             key_id: self.key_id.clone(),
             algorithm: "Ed25519".into(),
             private_key: encode_base64(&self.signing.to_bytes()),

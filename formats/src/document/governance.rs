@@ -10,23 +10,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The runner identity.
-pub const CLAIMS_FILE: &str = ".cavra/go-daemon/runner-auth-claims.json";
+pub const CLAIMS_FILE: &str = crate::layout::bundle::GOVERNANCE_CLAIMS;
 /// The retained OIDC JWT.
-pub const JWT_FILE: &str = ".cavra/go-daemon/runner-oidc-token.jwt";
+pub const JWT_FILE: &str = crate::layout::bundle::GOVERNANCE_JWT;
 /// The governance decision.
-pub const RESPONSE_FILE: &str = ".cavra/go-daemon/release-governance-response.json";
+pub const RESPONSE_FILE: &str = crate::layout::bundle::GOVERNANCE_RESPONSE;
 /// The daemon's evidence log.
-pub const EVIDENCE_FILE: &str = ".cavra/go-daemon/release-governance-evidence.jsonl";
+pub const EVIDENCE_FILE: &str = crate::layout::bundle::GOVERNANCE_EVIDENCE;
 /// The published report.
-pub const REPORT_FILE: &str = ".cavra/go-daemon/release-governance-evidence-verification.json";
+pub const REPORT_FILE: &str = crate::layout::bundle::GOVERNANCE_REPORT;
 /// The five files (formats §8.8: metadata, never artifacts).
-pub const FILES: [&str; 5] = [
-    CLAIMS_FILE,
-    JWT_FILE,
-    RESPONSE_FILE,
-    EVIDENCE_FILE,
-    REPORT_FILE,
-];
+pub const FILES: [&str; 5] = crate::layout::bundle::GOVERNANCE_FILES;
 /// The report's file name on its own (what `airlock evidence verify` writes).
 pub const REPORT_NAME: &str = "release-governance-evidence-verification.json";
 

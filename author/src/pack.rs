@@ -7,23 +7,23 @@
 
 use super::archive::{self, Compression, Entry, Source};
 use super::keys::{MinisignKey, PrivateKey, PRIVATE_KEY_MARKERS};
-use crate::bundle::{is_metadata, FileEntry, Inventory, Scan};
-use crate::document::dsse::{self, payload_type};
-use crate::document::provenance::SLSA_PROVENANCE_V1;
-use crate::document::release_evidence::{
+use airlock_core::digest::{sha256, Sha256, Sha256Digest};
+use airlock_formats::document::dsse::{self, payload_type};
+use airlock_formats::document::provenance::SLSA_PROVENANCE_V1;
+use airlock_formats::document::release_evidence::{
     EvidenceArtifact, ReleaseEvidence, ReleaseVersion, EVIDENCE_TYPE,
 };
-use crate::document::revocations::Revocations;
-use crate::document::signing_ops::{Custody, SigningOperations};
-use crate::document::statement::{RELEASE_PREDICATE_TYPE, STATEMENT_TYPE};
-use crate::document::trust_root::TrustRoot;
-use crate::keys::{hex, KeyId};
-use crate::policy::{self, Assessment, Memory};
-use crate::reason::Reason;
-use crate::timestamp::Timestamp;
-use crate::trust::Candidate;
-use crate::verdict::Verdict;
-use airlock_core::digest::{sha256, Sha256, Sha256Digest};
+use airlock_formats::document::revocations::Revocations;
+use airlock_formats::document::signing_ops::{Custody, SigningOperations};
+use airlock_formats::document::statement::{RELEASE_PREDICATE_TYPE, STATEMENT_TYPE};
+use airlock_formats::document::trust_root::TrustRoot;
+use airlock_formats::keys::{hex, KeyId};
+use airlock_formats::reason::Reason;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::bundle::{is_metadata, FileEntry, Inventory, Scan};
+use airlock_verifier::policy::{self, Assessment, Memory};
+use airlock_verifier::trust::Candidate;
+use airlock_verifier::verdict::Verdict;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -33,29 +33,8 @@ use std::path::{Path, PathBuf};
 pub const BUILD_TYPE: &str = "https://actions.github.io/buildtypes/workflow/v1";
 /// The default workflow path recorded in provenance.
 pub const DEFAULT_WORKFLOW_PATH: &str = ".github/workflows/release.yml";
-/// File names the pack step writes.
-pub mod files {
-    /// `checksums.txt`.
-    pub const CHECKSUMS: &str = "checksums.txt";
-    /// DSSE release signature.
-    pub const CHECKSUMS_SIG: &str = "checksums.txt.sig.json";
-    /// minisign release signature.
-    pub const CHECKSUMS_MINISIG: &str = "checksums.txt.minisig";
-    /// Sigstore release signature (formats §9.2).
-    pub const CHECKSUMS_SIGSTORE: &str = "checksums.txt.sigstore.json";
-    /// Sigstore provenance (formats §9.2).
-    pub const PROVENANCE_SIGSTORE: &str = "cavra-runtime.provenance.sigstore.json";
-    /// Release evidence.
-    pub const EVIDENCE: &str = "release-evidence.json";
-    /// Provenance.
-    pub const PROVENANCE: &str = "cavra-runtime.provenance.intoto.json";
-    /// Signing operations manifest.
-    pub const SIGNING_OPS: &str = "cavra-runtime.signing-operations.json";
-    /// The newest trust root.
-    pub const BOOTSTRAP: &str = "offline-trust-root-bootstrap.json";
-    /// The revocation list.
-    pub const REVOCATIONS: &str = "revocations.json";
-}
+/// File names the pack step writes (the formats' layout).
+pub use airlock_formats::layout::bundle as files;
 
 /// The overlap guidance of seed 000's planned rotation.
 pub const OVERLAP_GUIDANCE: &str = "During a planned rotation the replacement key is created in the approved secret manager and added to the trust root's release role with a not_before before the outgoing key's not_after; releases are packaged with the new --key-id, signatures from both key ids verify during the overlap window, and the old key retires after all active release channels have moved.";
@@ -251,7 +230,7 @@ pub fn collect_artifacts(dist: &Path) -> Result<Vec<Artifact>, String> {
             } else if ft.is_file() {
                 airlock_core::name::check(&full)
                     .map_err(|e| format!("{full}: not a name a bundle may carry ({e:?})"))?;
-                if crate::document::governance::FILES.contains(&full.as_str()) {
+                if airlock_formats::document::governance::FILES.contains(&full.as_str()) {
                     // The daemon's governance files: packed as metadata by `metadata`.
                     continue;
                 }
@@ -431,7 +410,7 @@ pub fn assess_inventory(
     };
     // The packer holds the CI's HMAC secrets (CAVRA_* variables) for governed roots.
     let memory = Memory {
-        vault: crate::author::governance::vault_from_env(),
+        vault: crate::governance::vault_from_env(),
         ..Memory::default()
     };
     policy::assess(&policy::Inputs {
@@ -519,7 +498,7 @@ pub fn metadata(
         meta.insert(files::REVOCATIONS.into(), r.clone());
     }
     // Release governance (formats §8): the daemon's .cavra/go-daemon/ files from the dist.
-    for name in crate::document::governance::FILES {
+    for name in airlock_formats::document::governance::FILES {
         let path = o.dist.join(name);
         if path.is_file() {
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -2,13 +2,13 @@
 //! with one good bundle and one whose artifact was changed after signing. Everything lives under
 //! the directory given; nothing here is for production (keys are generated fresh on every run).
 
-use crate::author::archive::{self, Compression};
-use crate::author::pack::{self, PackOptions};
-use crate::author::revocations as revs;
-use crate::author::root::{self, RootContent};
-use crate::author::{fsutil, media, PrivateKey};
-use crate::document::trust_root::Builder;
-use crate::timestamp::Timestamp;
+use crate::archive::{self, Compression};
+use crate::pack::{self, PackOptions};
+use crate::revocations as revs;
+use crate::root::{self, RootContent};
+use crate::{fsutil, media, PrivateKey};
+use airlock_formats::document::trust_root::Builder;
+use airlock_formats::timestamp::Timestamp;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -200,9 +200,9 @@ pub struct GovernedDemo {
 /// one run by another workflow. Bundles are packed without `pack`'s self-check, which would refuse
 /// the second.
 pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
-    use crate::author::governance::{self as gov, DaemonRun, RunnerAuth};
-    use crate::document::governance_pins::GovernancePolicy;
-    use crate::keys::KeyId;
+    use crate::governance::{self as gov, DaemonRun, RunnerAuth};
+    use airlock_formats::document::governance_pins::GovernancePolicy;
+    use airlock_formats::keys::KeyId;
     let now = Timestamp::now();
     let issued = now.plus_seconds(-86_400);
     let (keys_dir, work, media_dir, state) = (
@@ -222,8 +222,8 @@ pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
     let evidence_id = KeyId::new("ci-evidence-demo")?;
     let runner = gov::generate_secret()?;
     let evidence = gov::generate_secret()?;
-    crate::vault::install(&state, &runner_id, &runner)?;
-    crate::vault::install(&state, &evidence_id, &evidence)?;
+    airlock_verifier::vault::install(&state, &runner_id, &runner)?;
+    airlock_verifier::vault::install(&state, &evidence_id, &evidence)?;
     let mut roles = BTreeMap::new();
     roles.insert(
         "root".to_string(),
@@ -288,7 +288,9 @@ pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
             package: PACKAGE,
             version,
             commit,
-            runtime_sha256: &crate::keys::hex(&airlock_core::digest::sha256(b"demo runtime")),
+            runtime_sha256: &airlock_formats::keys::hex(&airlock_core::digest::sha256(
+                b"demo runtime",
+            )),
             checks: vec![("provenance".into(), true), ("signatures".into(), true)],
             auth: RunnerAuth::Hmac {
                 claims: claims.as_object().cloned().unwrap_or_default(),

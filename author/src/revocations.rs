@@ -3,13 +3,15 @@
 //! revocation evidence of seed 000; the verifier's own parser checks each list written.
 
 use super::keys::PrivateKey;
-use crate::document::dsse::{self, payload_type};
-use crate::document::revocations::{Revocations, RevocationsPayload, RevokedArtifact, RevokedKey};
-use crate::document::trust_root::TrustRoot;
-use crate::json;
-use crate::keys::KeyId;
-use crate::timestamp::Timestamp;
-use crate::trust::signatures::{count_dsse, RevokedKeys, Window};
+use airlock_formats::document::dsse::{self, payload_type};
+use airlock_formats::document::revocations::{
+    Revocations, RevocationsPayload, RevokedArtifact, RevokedKey,
+};
+use airlock_formats::document::trust_root::TrustRoot;
+use airlock_formats::json;
+use airlock_formats::keys::KeyId;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::trust::signatures::{count_dsse, RevokedKeys, Window};
 
 /// The revocation list payload `_type`.
 pub const REVOCATIONS_TYPE: &str = "cavra-revocations";
@@ -78,7 +80,7 @@ pub fn add_key(draft: &mut RevocationsPayload, r: KeyRevocation) -> Result<(), S
         reason: r.reason,
     };
     for v in &entry.affected_versions {
-        crate::document::release_evidence::ReleaseVersion::parse(v)?;
+        airlock_formats::document::release_evidence::ReleaseVersion::parse(v)?;
     }
     draft.revoked_keys.retain(|k| k.key_id != entry.key_id);
     draft.revoked_keys.push(entry);

@@ -1,6 +1,6 @@
 //! The connected side ("authoring"): everything `airlock-bundle` and `airlock demo` do to make what
 //! the appliance verifies. It writes with the same types the verifier reads
-//! (`crate::document::*`, `crate::keys`), and checks what it writes with the verifier's own
+//! (`airlock_formats::document::*`, `airlock_formats::keys`), and checks what it writes with the verifier's own
 //! parsers and `policy::assess`, so reader and writer cannot drift apart.
 //!
 //! - [`keys`]: key generation, private key files (0600), PEM, `CAVRA_GO_RELEASE_SIGNING_KEY`,
@@ -15,6 +15,7 @@
 //! writes one anywhere but a 0600 key file the operator asked for.
 
 pub mod archive;
+pub mod demo;
 pub mod fsutil;
 pub mod governance;
 pub mod keys;

@@ -5,7 +5,7 @@
 //! known here instead.
 
 use super::media;
-use crate::run::{self, RunReport, VerifyOptions, WriteMode};
+use airlock_verifier::run::{self, RunReport, VerifyOptions, WriteMode};
 use std::path::{Path, PathBuf};
 
 /// A scratch directory removed when dropped.
@@ -69,7 +69,7 @@ pub fn dry_run(
     // Governed bundles are judged with the HMAC secrets the connected side holds (the CAVRA_*
     // variables, as pack's self-check does); without them governance evidence cannot verify here.
     for (id, secret) in super::governance::secrets_from_env() {
-        crate::vault::install(&state, &id, &secret)?;
+        airlock_verifier::vault::install(&state, &id, &secret)?;
     }
     // What the stick already carries stays there: trust material and every bundle in inbox/.
     for (name, path) in plain_files(media_dir)? {
@@ -93,7 +93,7 @@ pub fn dry_run(
             write: WriteMode::DryRun,
             image: None,
         },
-        &crate::bundle::NoProgress,
+        &airlock_verifier::bundle::NoProgress,
     )
     .map_err(|e| format!("dry run: {e}"))
 }

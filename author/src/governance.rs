@@ -4,17 +4,17 @@
 //! come from files or the `CAVRA_*` environment variables and are never written into any of
 //! these files.
 
-use crate::document::dsse::pae;
-use crate::document::governance::{
+use airlock_core::digest::sha256;
+use airlock_formats::document::dsse::pae;
+use airlock_formats::document::governance::{
     CLAIMS_FILE, CLAIMS_TYPE, EVIDENCE_FILE, JWT_FILE, REPORT_FILE, RESPONSE_FILE, RESPONSE_TYPE,
     RUNNER_CLAIMS_PAYLOAD_TYPE,
 };
-use crate::document::governance_pins::{GovernancePolicy, Jwks, OidcProvider};
-use crate::keys::{encode_base64, hex, KeyEntry, KeyId, HMAC_SHA256};
-use crate::timestamp::Timestamp;
-use crate::trust::governance::{hmac_sha256, verify_log, Keyring};
-use crate::vault::{Secret, Vault};
-use airlock_core::digest::sha256;
+use airlock_formats::document::governance_pins::{GovernancePolicy, Jwks, OidcProvider};
+use airlock_formats::keys::{encode_base64, hex, KeyEntry, KeyId, HMAC_SHA256};
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::trust::governance::{hmac_sha256, verify_log, Keyring};
+use airlock_verifier::vault::{Secret, Vault};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -92,7 +92,7 @@ pub fn hmac_entry(
 /// `x`, `y` are kept). A JWKS carrying private key material is refused: it is not a provider's
 /// published key set, and its private half must not travel anywhere near a root.
 pub fn provider(issuer: &str, audience: &str, jwks: &[u8]) -> Result<OidcProvider, String> {
-    let v = crate::json::parse_value(jwks).map_err(|e| format!("the JWKS: {e}"))?;
+    let v = airlock_formats::json::parse_value(jwks).map_err(|e| format!("the JWKS: {e}"))?;
     let keys = v
         .get("keys")
         .and_then(Value::as_array)
@@ -193,7 +193,7 @@ impl EvidenceLog {
 /// given secrets.
 pub fn report(log: &[u8], secrets: &Vault, verified_at: Timestamp) -> Vec<u8> {
     let check = verify_log(log, &Keyring::Secrets(secrets), verified_at);
-    crate::document::dsse::to_pretty_json(&check.report(verified_at))
+    airlock_formats::document::dsse::to_pretty_json(&check.report(verified_at))
 }
 
 /// How the runner proved its identity.
@@ -244,7 +244,7 @@ fn jwt_claims(jwt: &str) -> Result<Map<String, Value>, String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|_| "the JWT payload is not base64url")?;
-    crate::json::parse_value(&bytes)
+    airlock_formats::json::parse_value(&bytes)
         .map_err(|e| format!("the JWT payload: {e}"))?
         .as_object()
         .cloned()
@@ -264,7 +264,7 @@ pub fn daemon_files(run: &DaemonRun<'_>) -> Result<BTreeMap<String, Vec<u8>>, St
         "checks": run.checks.iter().map(|(id, ok)| json!({"id": id, "status": if *ok { "pass" } else { "fail" }})).collect::<Vec<_>>(),
         "evaluated_at": run.time.to_string(),
     });
-    let response_bytes = crate::document::dsse::to_pretty_json(&response);
+    let response_bytes = airlock_formats::document::dsse::to_pretty_json(&response);
     let (claims_file, runner_fields): (Value, Vec<(&str, Value)>) = match &run.auth {
         RunnerAuth::Oidc { jwt, retain } => {
             let claims = jwt_claims(jwt)?;
@@ -338,7 +338,7 @@ pub fn daemon_files(run: &DaemonRun<'_>) -> Result<BTreeMap<String, Vec<u8>>, St
     files.insert(RESPONSE_FILE.to_owned(), response_bytes);
     files.insert(
         CLAIMS_FILE.to_owned(),
-        crate::document::dsse::to_pretty_json(&claims_file),
+        airlock_formats::document::dsse::to_pretty_json(&claims_file),
     );
     Ok(files)
 }

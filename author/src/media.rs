@@ -1,4 +1,4 @@
-//! Preparing media for the appliance (interface.md): bundles in `inbox/`, the trust material at
+//! Preparing media for the appliance (`airlock_formats::layout::media`): bundles in `inbox/`, the trust material at
 //! the media root (`offline-trust-root-bootstrap.json` = the newest root, `trust-root/<n>.json`
 //! for every other version above the anchor, `revocations.json`). The material is checked first
 //! with the verifier's own chain walk from the anchor, so a stick that cannot work is not made.
@@ -6,10 +6,10 @@
 use super::archive::Compression;
 use super::fsutil;
 use super::pack::files;
-use crate::document::revocations::Revocations;
-use crate::document::trust_root::TrustRoot;
-use crate::timestamp::Timestamp;
-use crate::trust::{revocations, root, Candidate};
+use airlock_formats::document::revocations::Revocations;
+use airlock_formats::document::trust_root::TrustRoot;
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::trust::{revocations, root, Candidate};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ pub fn prepare_media(
         })
         .collect();
     let now = Timestamp::now();
-    let explain = |what: &str, r: Vec<crate::reason::Reason>| {
+    let explain = |what: &str, r: Vec<airlock_formats::reason::Reason>| {
         format!(
             "{what}:\n{}",
             r.iter()
@@ -152,12 +152,8 @@ pub fn prepare_media(
             ));
         }
         if !dest.exists() {
-            let tmp = dir.join("inbox").join(format!(".{name}.tmp"));
-            std::fs::copy(b, &tmp).map_err(|e| format!("{}: {e}", b.display()))?;
-            std::fs::File::open(&tmp)
-                .and_then(|f| f.sync_all())
-                .and_then(|_| std::fs::rename(&tmp, &dest))
-                .map_err(|e| format!("{}: {e}", dest.display()))?;
+            let mut src = std::fs::File::open(b).map_err(|e| format!("{}: {e}", b.display()))?;
+            fsutil::write_new_with(&dest, |w| std::io::copy(&mut src, w).map(drop))?;
         }
         written.push(format!("inbox/{name}"));
     }

@@ -1,14 +1,14 @@
 //! `airlock demo`: the whole flow on built-in test material, inside a temporary directory.
 
-use crate::cli::output;
-use crate::run::{self, VerifyOptions, WriteMode};
+use crate::output;
+use airlock_verifier::run::{self, VerifyOptions, WriteMode};
 use std::path::Path;
 
 /// Prepares the demo in `prepare` (only writing it), or in a fresh temporary directory where it
 /// is then verified and the verdicts, reasons and receipts are shown.
 pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     if let Some(dir) = prepare {
-        let layout = crate::demo::prepare(dir)?;
+        let layout = airlock_author::demo::prepare(dir)?;
         crate::outln!("demo media: {}", layout.media.display());
         crate::outln!("demo anchor: {}", layout.anchor.display());
         return Ok(0);
@@ -16,10 +16,10 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     let tmp = std::env::temp_dir().join(format!(
         "airlock-demo-{}-{}",
         std::process::id(),
-        crate::timestamp::Timestamp::now().unix()
+        airlock_formats::timestamp::Timestamp::now().unix()
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-    let layout = crate::demo::prepare(&tmp)?;
+    let layout = airlock_author::demo::prepare(&tmp)?;
     crate::outln!("Airlock demo in {}", tmp.display());
     crate::outln!("  test keys (TEST ONLY) in {}", layout.keys.display());
     crate::outln!("  anchor: {}", layout.anchor.display());
@@ -39,7 +39,7 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     };
     let progress = output::ConsoleProgress::new();
     let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
-    crate::cli::console::out(format_args!("{}", output::human_report(&report)));
+    crate::console::out(format_args!("{}", output::human_report(&report)));
     crate::outln!(
         "\nReceipts are in {}, the evidence log in {}.",
         layout.media.join("receipts").display(),
@@ -48,9 +48,9 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     crate::outln!(
         "Check them with:\n  airlock receipt verify {}/receipts/<file> --key {}\n  airlock evidence verify {} --key {}",
         layout.media.display(),
-        state.join(crate::appliance_key::PUBLIC_FILE).display(),
+        state.join(airlock_verifier::appliance_key::PUBLIC_FILE).display(),
         layout.media.display(),
-        state.join(crate::appliance_key::PUBLIC_FILE).display()
+        state.join(airlock_verifier::appliance_key::PUBLIC_FILE).display()
     );
     // The demo is expected to promote one bundle and reject the other: that is success.
     let expected = report.problems.is_empty()
@@ -58,7 +58,7 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
         && report
             .results
             .iter()
-            .filter(|r| r.verdict == crate::verdict::Verdict::Promote)
+            .filter(|r| r.verdict == airlock_verifier::verdict::Verdict::Promote)
             .count()
             == 1;
     Ok(if expected { 0 } else { 1 })
@@ -71,10 +71,10 @@ pub fn run_governed() -> Result<u8, String> {
     let tmp = std::env::temp_dir().join(format!(
         "airlock-governance-demo-{}-{}",
         std::process::id(),
-        crate::timestamp::Timestamp::now().unix()
+        airlock_formats::timestamp::Timestamp::now().unix()
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-    let d = crate::demo::prepare_governed(&tmp)?;
+    let d = airlock_author::demo::prepare_governed(&tmp)?;
     crate::outln!("Airlock release-governance demo in {}", tmp.display());
     crate::outln!(
         "  anchor (pins cavra/cavra and release.yml): {}",
@@ -96,18 +96,17 @@ pub fn run_governed() -> Result<u8, String> {
     };
     let progress = output::ConsoleProgress::new();
     let report = run::verify_media(&opts, &progress).map_err(|e| e.to_string())?;
-    crate::cli::console::out(format_args!("{}", output::human_report(&report)));
+    crate::console::out(format_args!("{}", output::human_report(&report)));
     let expected = report.problems.is_empty()
         && report.results.len() == 2
-        && report
-            .results
-            .iter()
-            .any(|r| r.verdict == crate::verdict::Verdict::Promote && r.runner.is_some())
+        && report.results.iter().any(|r| {
+            r.verdict == airlock_verifier::verdict::Verdict::Promote && r.runner.is_some()
+        })
         && report.results.iter().any(|r| {
             r.reasons
                 .iter()
                 .map(|x| x.code)
-                .eq([crate::reason::Code::RunnerIdentityMismatch])
+                .eq([airlock_formats::reason::Code::RunnerIdentityMismatch])
         });
     Ok(if expected { 0 } else { 1 })
 }

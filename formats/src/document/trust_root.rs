@@ -91,7 +91,7 @@ pub struct TrustRoot {
     pub roles: BTreeMap<String, Role>,
     /// The validated `governance` object.
     pub governance: Option<Pins>,
-    /// The `sigstore` trusted root as JSON text, checked loadable.
+    /// The `sigstore` trusted root as JSON text (verification checks it loads).
     pub sigstore: Option<String>,
 }
 
@@ -222,7 +222,8 @@ impl TrustRoot {
     }
 }
 
-/// The root's Sigstore trusted root, checked loadable; required when a `sigstore` key is listed.
+/// The root's Sigstore trusted root; required when a `sigstore` key is listed. Whether it loads
+/// (keys, logs, authorities) is checked by verification (`airlock_verifier::trust::root`).
 fn sigstore_trusted_root(
     payload: &TrustRootPayload,
     keys: &BTreeMap<KeyId, Key>,
@@ -238,8 +239,6 @@ fn sigstore_trusted_root(
         None => Ok(None),
         Some(v) => {
             let text = serde_json::to_string(v).map_err(|e| format!("sigstore: {e}"))?;
-            crate::sigstore::load_trusted_root(text.as_bytes())
-                .map_err(|e| format!("sigstore: {e}"))?;
             Ok(Some(text))
         }
     }

@@ -1,10 +1,10 @@
 //! `airlock vault add`: installs an HMAC secret in `STATE/hmac-keys/` (formats §8.1). Only the
 //! secret's SHA-256 and where it went are printed, never the secret.
 
-use crate::document::trust_root::TrustRoot;
-use crate::keys::{KeyId, KeyMaterial};
-use crate::media::{read_capped, MAX_TRUST_FILE};
-use crate::vault::{self, read_secret};
+use airlock_formats::document::trust_root::TrustRoot;
+use airlock_formats::keys::{KeyId, KeyMaterial};
+use airlock_verifier::media::{read_capped, MAX_TRUST_FILE};
+use airlock_verifier::vault::{self, read_secret};
 use std::path::Path;
 
 /// Installs the secret in `file` as `key_id`. When the state's anchor lists the key, the secret
@@ -12,7 +12,7 @@ use std::path::Path;
 pub fn add(state: &Path, key_id: &str, file: &Path) -> Result<u8, String> {
     let id = KeyId::new(key_id)?;
     let secret = read_secret(file)?;
-    let anchor = state.join(crate::state::ANCHOR_FILE);
+    let anchor = state.join(airlock_verifier::state::ANCHOR_FILE);
     if let Ok(bytes) = read_capped(&anchor, MAX_TRUST_FILE) {
         if let Some(KeyMaterial::Hmac { secret_sha256 }) = TrustRoot::parse(&bytes)
             .ok()

@@ -4,11 +4,11 @@
 //! refused here, not on the appliance.
 
 use super::keys::PrivateKey;
-use crate::document::dsse::{self, payload_type, Envelope};
-use crate::document::trust_root::{Builder, RoleEntry, TrustRoot, TrustRootPayload};
-use crate::keys::{KeyEntry, KeyId, KeyMaterial, SigstoreIdentity};
-use crate::timestamp::Timestamp;
-use crate::trust::signatures::{count_dsse, RevokedKeys, Window};
+use airlock_formats::document::dsse::{self, payload_type, Envelope};
+use airlock_formats::document::trust_root::{Builder, RoleEntry, TrustRoot, TrustRootPayload};
+use airlock_formats::keys::{KeyEntry, KeyId, KeyMaterial, SigstoreIdentity};
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::trust::signatures::{count_dsse, RevokedKeys, Window};
 use ed25519_dalek::SigningKey;
 use std::collections::BTreeMap;
 
@@ -75,7 +75,7 @@ pub fn sigstore_key(spec: &str) -> Result<KeyEntry, String> {
         not_before: None,
         not_after: None,
     };
-    crate::keys::Key::from_entry(&entry)?;
+    airlock_formats::keys::Key::from_entry(&entry)?;
     Ok(entry)
 }
 
@@ -84,8 +84,8 @@ pub type SigstoreTrustedRoot = serde_json::Value;
 
 /// A Sigstore `trusted_root.json` (strict JSON, loadable by the verifier) to carry in a root.
 pub fn sigstore_trusted_root(bytes: &[u8]) -> Result<SigstoreTrustedRoot, String> {
-    crate::sigstore::load_trusted_root(bytes)?;
-    crate::json::parse_value(bytes).map_err(|e| format!("trusted root: {e}"))
+    airlock_verifier::sigstore::load_trusted_root(bytes)?;
+    airlock_formats::json::parse_value(bytes).map_err(|e| format!("trusted root: {e}"))
 }
 
 /// A role entry.
@@ -412,8 +412,8 @@ pub fn describe(st: &RootStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::root::{establish, RootInputs};
-    use crate::trust::Candidate;
+    use airlock_verifier::trust::root::{establish, RootInputs};
+    use airlock_verifier::trust::Candidate;
 
     fn content(keys: &[&PrivateKey], root_ids: &[&KeyId], t: u64) -> RootContent {
         let now = Timestamp::now();

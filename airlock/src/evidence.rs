@@ -1,18 +1,18 @@
 //! `airlock evidence verify` and `airlock receipt verify`.
 
-use crate::atomic::RealStorage;
-use crate::escape::text;
-use crate::evidence::{self, LogKind, EVIDENCE_DIR, MEDIA_LOG_FILE};
-use crate::keys::{hex, Key, KeyEntry, KeyMaterial};
-use crate::media::{read_capped, MAX_TRUST_FILE};
-use crate::receipt::{self, RECEIPTS_DIR};
-use crate::timestamp::Timestamp;
 use airlock_core::digest::sha256;
+use airlock_formats::keys::{hex, Key, KeyEntry, KeyMaterial};
+use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::atomic::RealStorage;
+use airlock_verifier::escape::text;
+use airlock_verifier::evidence::{self, LogKind, EVIDENCE_DIR, MEDIA_LOG_FILE};
+use airlock_verifier::media::{read_capped, MAX_TRUST_FILE};
+use airlock_verifier::receipt::{self, RECEIPTS_DIR};
 use std::path::Path;
 
 fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::PublicKey), String> {
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
-    let entry: KeyEntry = crate::json::parse(&bytes)
+    let entry: KeyEntry = airlock_formats::json::parse(&bytes)
         .map_err(|e| format!("{}: not a key entry: {e}", path.display()))?;
     let key = Key::from_entry(&entry)?;
     match key.material {
@@ -27,7 +27,7 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
 }
 
 /// An operator's path with its links resolved (files under it are then opened without following
-/// links, `crate::nofollow`).
+/// links, the verifier's `nofollow` module).
 fn resolved(p: &Path) -> std::path::PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
 }
@@ -138,8 +138,7 @@ pub fn verify(media_or_log: &Path, key_path: &Path, out: Option<&Path>) -> Resul
     }
     // The result is printed first, so an unwritable --out still shows it.
     if let Some(out) = out {
-        crate::author::fsutil::write_atomic(out, &doc)
-            .map_err(|e| format!("cannot write the report: {e}"))?;
+        write_report(out, &doc).map_err(|e| format!("cannot write the report: {e}"))?;
         crate::outln!("report: {}", out.display());
     }
     Ok(if report.is_ok() && problems.is_empty() {
@@ -202,7 +201,7 @@ pub struct GovernanceKeys<'a> {
 
 /// Whether `path` names a governance evidence log (or a directory holding one).
 pub fn governance_log(path: &Path) -> Option<std::path::PathBuf> {
-    use crate::document::governance::EVIDENCE_FILE;
+    use airlock_formats::document::governance::EVIDENCE_FILE;
     let name = "release-governance-evidence.jsonl";
     if path.is_dir() {
         [path.join(EVIDENCE_FILE), path.join(name)]
@@ -220,10 +219,10 @@ pub fn governance_log(path: &Path) -> Option<std::path::PathBuf> {
 /// `….json`, `….2.json`, …; a published report already there is compared, never replaced) or to
 /// `--out`. Exit status 0 when the log verifies (and agrees with a published report), 1 otherwise.
 pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u8, String> {
-    use crate::document::governance::{Report, REPORT_NAME};
-    use crate::keys::KeyId;
-    use crate::trust::governance::{verify_log, Keyring};
-    use crate::vault::{read_secret, Vault};
+    use airlock_formats::document::governance::{Report, REPORT_NAME};
+    use airlock_formats::keys::KeyId;
+    use airlock_verifier::trust::governance::{verify_log, Keyring};
+    use airlock_verifier::vault::{read_secret, Vault};
     let mut vault = keys.state.map(Vault::load).unwrap_or_default();
     for spec in keys.hmac_keys {
         let (id, file) = spec
@@ -233,7 +232,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
     }
     let bytes = read_capped(
         log_path,
-        crate::bundle::Limits::default().max_metadata_bytes,
+        airlock_verifier::bundle::Limits::default().max_metadata_bytes,
     )
     .map_err(|e| format!("{} {e}", log_path.display()))?;
     let now = Timestamp::now();
@@ -242,12 +241,14 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
         Some(p) => {
             let anchor =
                 read_capped(p, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", p.display()))?;
-            let r = crate::trust::root::establish(&crate::trust::root::RootInputs {
-                anchor: &anchor,
-                candidates: &[],
-                highest_accepted: 0,
-                now,
-            })
+            let r = airlock_verifier::trust::root::establish(
+                &airlock_verifier::trust::root::RootInputs {
+                    anchor: &anchor,
+                    candidates: &[],
+                    highest_accepted: 0,
+                    now,
+                },
+            )
             .map_err(|r| {
                 format!(
                     "{}: {}",
@@ -261,7 +262,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
             Some(r)
         }
     };
-    let revoked = crate::trust::signatures::RevokedKeys::default();
+    let revoked = airlock_verifier::trust::signatures::RevokedKeys::default();
     let keyring = match &trusted {
         Some(root) => Keyring::Root {
             root,
@@ -272,7 +273,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
     };
     let check = verify_log(&bytes, &keyring, now);
     let report = check.report(now);
-    let doc = crate::document::dsse::to_pretty_json(&report);
+    let doc = airlock_formats::document::dsse::to_pretty_json(&report);
     crate::outln!(
         "governance evidence log {}: chain {}, signatures {} ({} records, keys {})",
         log_path.display(),
@@ -314,19 +315,19 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
     }
     let written = match keys.out {
         Some(out) => {
-            crate::author::fsutil::write_atomic(out, &doc)?;
+            write_report(out, &doc)?;
             out.to_owned()
         }
         None => {
             let stem = REPORT_NAME.trim_end_matches(".json");
             let names = std::iter::once(REPORT_NAME.to_owned())
                 .chain((2u64..).map(move |n| format!("{stem}.{n}.json")));
-            let name = crate::atomic::write_first_free(
+            let name = airlock_verifier::atomic::write_first_free(
                 &RealStorage,
                 dir,
                 names,
                 &doc,
-                crate::atomic::MODE_PUBLIC,
+                airlock_verifier::atomic::MODE_PUBLIC,
             )
             .map_err(|e| format!("cannot write the report: {e}"))?;
             dir.join(name)
@@ -337,7 +338,7 @@ pub fn verify_governance(log_path: &Path, keys: &GovernanceKeys<'_>) -> Result<u
 }
 
 /// `airlock receipt verify RECEIPT --appliances FILE`: as [`verify_receipt`], against the site's
-/// enrolled appliances ([`crate::appliances`]); exit 1 when the receipt does not verify.
+/// enrolled appliances ([`airlock_verifier::appliances`]); exit 1 when the receipt does not verify.
 pub fn verify_receipt_enrolled(
     path: &Path,
     list_path: &Path,
@@ -345,16 +346,16 @@ pub fn verify_receipt_enrolled(
 ) -> Result<u8, String> {
     let list = read_capped(list_path, MAX_TRUST_FILE)
         .map_err(|e| format!("{} {e}", list_path.display()))?;
-    let enrolled =
-        crate::appliances::parse(&list).map_err(|e| format!("{}: {e}", list_path.display()))?;
+    let enrolled = airlock_verifier::appliances::parse(&list)
+        .map_err(|e| format!("{}: {e}", list_path.display()))?;
     let bytes = read_capped(path, MAX_TRUST_FILE).map_err(|e| format!("{} {e}", path.display()))?;
     let checked =
-        crate::appliances::verify_receipt(&bytes, &enrolled).and_then(
-            |(p, _)| match image_sha256 {
+        airlock_verifier::appliances::verify_receipt(&bytes, &enrolled).and_then(|(p, _)| {
+            match image_sha256 {
                 Some(want) => p.require_image(want).map(|()| p),
                 None => Ok(p),
-            },
-        );
+            }
+        });
     match checked {
         Ok(payload) => {
             crate::outln!(
@@ -376,4 +377,25 @@ pub fn verify_receipt_enrolled(
             Ok(1)
         }
     }
+}
+
+/// Writes a report where `--out` says, replacing an earlier one (the one write primitive).
+fn write_report(out: &Path, doc: &[u8]) -> Result<(), String> {
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("{}: not a UTF-8 file path", out.display()))?;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    airlock_verifier::atomic::replace(
+        &airlock_verifier::atomic::RealStorage,
+        dir,
+        name,
+        doc,
+        0o644,
+    )
+    .map(drop)
+    .map_err(|e| e.to_string())
 }

@@ -2,13 +2,14 @@
 //! meaning.
 
 pub mod console;
-pub mod demo;
+#[cfg(feature = "demo")]
+mod demo;
 pub mod evidence;
 pub mod output;
 pub mod sigstore;
 pub mod vault;
 
-use crate::run::{self, VerifyOptions, WriteMode};
+use airlock_verifier::run::{self, VerifyOptions, WriteMode};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -98,6 +99,7 @@ enum Command {
         out: PathBuf,
     },
     /// Run the whole flow on a built-in demo in a temporary directory.
+    #[cfg(feature = "demo")]
     Demo {
         /// Only write the demo media and anchor into DIR; verify nothing.
         #[arg(long, value_name = "DIR")]
@@ -316,9 +318,11 @@ fn run_cli() -> u8 {
             appliances.as_deref(),
             &out,
         )),
+        #[cfg(feature = "demo")]
         Command::Demo {
             governance: true, ..
         } => finish(demo::run_governed()),
+        #[cfg(feature = "demo")]
         Command::Demo { prepare, .. } => finish(demo::run(prepare.as_deref())),
         Command::Sigstore {
             command:
@@ -345,7 +349,7 @@ fn run_cli() -> u8 {
         Command::Codes {
             format: Format::Human,
         } => {
-            for c in crate::reason::Code::ALL {
+            for c in airlock_formats::reason::Code::ALL {
                 crate::outln!("{:<36} {}", c.as_str(), c.describe());
             }
             0
@@ -353,7 +357,7 @@ fn run_cli() -> u8 {
         Command::Codes {
             format: Format::Json,
         } => {
-            let codes: Vec<serde_json::Value> = crate::reason::Code::ALL
+            let codes: Vec<serde_json::Value> = airlock_formats::reason::Code::ALL
                 .iter()
                 .map(|c| serde_json::json!({"code": c.as_str(), "description": c.describe()}))
                 .collect();
@@ -374,13 +378,16 @@ fn verify(opts: &VerifyOptions, format: Format) -> u8 {
             match format {
                 Format::Json => crate::outln!("{}", output::json_report(&report)),
                 Format::Human => {
-                    crate::cli::console::out(format_args!("{}", output::human_report(&report)))
+                    crate::console::out(format_args!("{}", output::human_report(&report)))
                 }
             }
             report.exit_code()
         }
         Err(e) => {
-            crate::errln!("airlock: {}", crate::escape::text(&e.to_string()));
+            crate::errln!(
+                "airlock: {}",
+                airlock_verifier::escape::text(&e.to_string())
+            );
             2
         }
     }
@@ -394,23 +401,26 @@ fn extract(
     out: &Path,
 ) -> Result<u8, String> {
     let read = |p: &Path| {
-        crate::atomic::read_limited(p, crate::receipt::MAX_RECEIPT_BYTES as u64)
-            .map_err(|e| format!("{}: {e}", p.display()))
+        airlock_verifier::atomic::read_limited(
+            p,
+            airlock_verifier::receipt::MAX_RECEIPT_BYTES as u64,
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))
     };
     let envelope = read(receipt)?;
     let payload = match (appliances, key) {
         (Some(file), _) => {
-            let list = crate::appliances::parse(&read(file)?)
+            let list = airlock_verifier::appliances::parse(&read(file)?)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            crate::appliances::verify_receipt(&envelope, &list)
+            airlock_verifier::appliances::verify_receipt(&envelope, &list)
                 .map_err(|e| format!("receipt: {e}"))?
                 .0
         }
-        (None, Some(key)) => crate::receipt::verify_receipt(&envelope, &read(key)?)
+        (None, Some(key)) => airlock_verifier::receipt::verify_receipt(&envelope, &read(key)?)
             .map_err(|e| format!("receipt: {e}"))?,
         (None, None) => return Err("give --appliances FILE or --key FILE".into()),
     };
-    let x = crate::extract::extract_verified(bundle, &payload, out)?;
+    let x = airlock_verifier::extract::extract_verified(bundle, &payload, out)?;
     crate::outln!(
         "extracted {} {} into {}: {} files, {} bytes ({} executable), each checked against the receipt",
         x.package.as_deref().unwrap_or("?"),
@@ -427,7 +437,10 @@ fn finish(r: Result<u8, String>) -> u8 {
     match r {
         Ok(code) => code,
         Err(e) => {
-            crate::errln!("airlock: {}", crate::escape::text(&e.to_string()));
+            crate::errln!(
+                "airlock: {}",
+                airlock_verifier::escape::text(&e.to_string())
+            );
             2
         }
     }
