@@ -47,7 +47,7 @@ impl fmt::Debug for PrivateKey {
 }
 
 fn key_id(s: &str) -> Result<KeyId, String> {
-    KeyId::new(s)
+    Ok(KeyId::new(s)?)
 }
 
 impl PrivateKey {

@@ -108,7 +108,7 @@ pub fn add_artifact(
 /// Checks a payload the way the verifier will (through its own parser).
 pub fn check(p: &RevocationsPayload) -> Result<(), String> {
     let env = dsse::sign(payload_type::REVOCATIONS, &dsse::to_pretty_json(p), &[]);
-    Revocations::parse(&env).map(|_| ())
+    Ok(Revocations::parse(&env).map(drop)?)
 }
 
 /// Signs a list. When `root` is given, each signer must be a `revocation`-role key of it and the

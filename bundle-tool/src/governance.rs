@@ -171,7 +171,9 @@ pub struct Governance {
 }
 
 fn key_id_env(var: &str) -> R<KeyId> {
-    KeyId::new(&std::env::var(var).map_err(|_| format!("{var} is not set"))?)
+    Ok(KeyId::new(
+        &std::env::var(var).map_err(|_| format!("{var} is not set"))?,
+    )?)
 }
 
 /// Writes the daemon's files.

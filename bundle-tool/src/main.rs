@@ -421,7 +421,7 @@ fn read(p: &Path) -> R<Vec<u8>> {
 }
 
 fn ts(s: &str) -> R<Timestamp> {
-    Timestamp::parse(s)
+    Ok(Timestamp::parse(s)?)
 }
 
 /// `[ID=]FILE`.
@@ -593,7 +593,7 @@ fn print_root(st: &root::RootStatus, out: &Path) {
 /// `--issued-at`, or the clock.
 fn issued_at(def: &RootDef) -> R<Timestamp> {
     match &def.issued_at {
-        Some(t) => Timestamp::parse(t),
+        Some(t) => Ok(Timestamp::parse(t)?),
         None => Ok(Timestamp::now()),
     }
 }
@@ -654,7 +654,7 @@ fn root_cmd(c: RootCmd) -> R<()> {
                 remove_keys: remove_keys
                     .iter()
                     .map(|k| KeyId::new(k))
-                    .collect::<R<_>>()?,
+                    .collect::<Result<_, _>>()?,
                 roles: roles(&def.roles)?,
                 builders: if def.builders.is_empty() {
                     None

@@ -16,7 +16,7 @@ pub struct KeyId(String);
 
 impl KeyId {
     /// Validates a key id.
-    pub fn new(s: &str) -> Result<Self, String> {
+    pub fn new(s: &str) -> Result<Self, crate::FormatError> {
         let b = s.as_bytes();
         let first_ok = b
             .first()
@@ -27,9 +27,7 @@ impl KeyId {
         if first_ok && rest_ok && b.len() <= 64 {
             Ok(Self(s.to_owned()))
         } else {
-            Err(format!(
-                "{s:?} is not a valid key id ([a-z0-9][a-z0-9._-]{{0,63}})"
-            ))
+            Err(format!("{s:?} is not a valid key id ([a-z0-9][a-z0-9._-]{{0,63}})").into())
         }
     }
 
@@ -159,16 +157,15 @@ pub struct SigstoreIdentity {
 }
 
 impl SigstoreIdentity {
-    fn check(&self, id: &KeyId) -> Result<(), String> {
+    fn check(&self, id: &KeyId) -> Result<(), crate::FormatError> {
         if self.issuer.is_empty() || self.subject.is_empty() {
-            return Err(format!(
-                "key {id}: identity issuer and subject must not be empty"
-            ));
+            return Err(format!("key {id}: identity issuer and subject must not be empty").into());
         }
         if self.extensions.len() > MAX_SIGSTORE_EXTENSIONS {
             return Err(format!(
                 "key {id}: more than {MAX_SIGSTORE_EXTENSIONS} identity extensions"
-            ));
+            )
+            .into());
         }
         for oid in self.extensions.keys() {
             let arcs: Vec<&str> = oid.split('.').collect();
@@ -177,9 +174,9 @@ impl SigstoreIdentity {
                     .iter()
                     .any(|a| a.is_empty() || a.len() > 9 || !a.bytes().all(|c| c.is_ascii_digit()))
             {
-                return Err(format!(
-                    "key {id}: identity extension {oid:?} is not a dotted OID"
-                ));
+                return Err(
+                    format!("key {id}: identity extension {oid:?} is not a dotted OID").into(),
+                );
             }
         }
         Ok(())
@@ -272,10 +269,10 @@ pub fn encode_base64(b: &[u8]) -> String {
 
 impl Key {
     /// Validates a key entry.
-    pub fn from_entry(e: &KeyEntry) -> Result<Self, String> {
+    pub fn from_entry(e: &KeyEntry) -> Result<Self, crate::FormatError> {
         let id = &e.key_id;
         if e.identity.is_some() && e.algorithm != SIGSTORE {
-            return Err(format!("key {id}: only a sigstore key has an identity"));
+            return Err(format!("key {id}: only a sigstore key has an identity").into());
         }
         let material = match e.algorithm.as_str() {
             SIGSTORE => {
@@ -284,7 +281,7 @@ impl Key {
                     .clone()
                     .ok_or_else(|| format!("key {id}: a sigstore key needs an identity"))?;
                 if !e.public_key.is_empty() {
-                    return Err(format!("key {id}: a sigstore key has no public_key"));
+                    return Err(format!("key {id}: a sigstore key has no public_key").into());
                 }
                 identity.check(id)?;
                 KeyMaterial::Sigstore {
@@ -328,24 +325,24 @@ impl Key {
                 let (Some(nb), Some(na)) = (e.not_before, e.not_after) else {
                     return Err(format!(
                         "key {id}: an HMAC-SHA256 key must have not_before and not_after"
-                    ));
+                    ).into());
                 };
                 if na.unix() - nb.unix() > MAX_HMAC_WINDOW_SECONDS {
                     return Err(format!(
                         "key {id}: an HMAC-SHA256 key's window is longer than 123 days"
-                    ));
+                    ).into());
                 }
                 KeyMaterial::Hmac { secret_sha256 }
             }
             other => {
                 return Err(format!(
                 "key {id}: algorithm {other:?} is not supported (Ed25519, minisign, HMAC-SHA256 or sigstore)"
-            ))
+            ).into())
             }
         };
         if let (Some(nb), Some(na)) = (e.not_before, e.not_after) {
             if na <= nb {
-                return Err(format!("key {id}: not_after is not after not_before"));
+                return Err(format!("key {id}: not_after is not after not_before").into());
             }
         }
         Ok(Self {
@@ -428,6 +425,7 @@ mod tests {
         });
         assert!(Key::from_entry(&entry("Ed25519", &weak))
             .unwrap_err()
+            .to_string()
             .contains("weak"));
         assert!(Key::from_entry(&entry("RSA", &weak)).is_err());
         assert!(Key::from_entry(&entry("Ed25519", "AAAA")).is_err());

@@ -8,8 +8,11 @@
 //! documents carry no authority: `airlock_verifier`'s `trust` module verifies them.
 
 pub mod document;
+mod error;
 pub mod json;
 pub mod keys;
 pub mod layout;
 pub mod reason;
 pub mod timestamp;
+
+pub use error::FormatError;

@@ -21,11 +21,11 @@ impl Timestamp {
     }
 
     /// Parses an RFC 3339 timestamp whose offset is zero.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, crate::FormatError> {
         let t = OffsetDateTime::parse(s, &Rfc3339)
             .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))?;
         if t.offset() != time::UtcOffset::UTC {
-            return Err(format!("{s:?} is not in UTC"));
+            return Err(format!("{s:?} is not in UTC").into());
         }
         Ok(Self(t))
     }

@@ -428,7 +428,9 @@ fn a_root_must_carry_the_sigstore_trusted_root() {
         p.sigstore = Some(serde_json::from_slice(&tr).unwrap());
         edit(&mut p);
         let env = sign_root_raw(&p, &[&s.keys.root_a, &s.keys.root_b]);
-        airlock_formats::document::trust_root::TrustRoot::parse(&env).map(|_| ())
+        airlock_formats::document::trust_root::TrustRoot::parse(&env)
+            .map(drop)
+            .map_err(|e| e.to_string())
     };
     assert!(parse(&|_| {}).is_ok());
     let e = parse(&|p| p.sigstore = None).unwrap_err();

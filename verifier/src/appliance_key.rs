@@ -94,6 +94,7 @@ pub fn key_id_for(raw: &[u8; 32]) -> Result<KeyId, String> {
         "{KEY_ID_PREFIX}{}",
         fp.get(..16).unwrap_or_default()
     ))
+    .map_err(String::from)
 }
 
 impl ApplianceKey {

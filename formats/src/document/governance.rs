@@ -94,11 +94,11 @@ impl RunnerClaims {
     }
 
     /// Parses the claims file.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, crate::FormatError> {
         let v = json::parse_value(bytes).map_err(|e| e.to_string())?;
         let o = v.as_object().ok_or("not a JSON object")?;
         if o.get("_type").and_then(Value::as_str) != Some(CLAIMS_TYPE) {
-            return Err(format!("_type is not {CLAIMS_TYPE:?}"));
+            return Err(format!("_type is not {CLAIMS_TYPE:?}").into());
         }
         match o.get("mode").and_then(Value::as_str) {
             Some("oidc") => {
@@ -134,7 +134,8 @@ impl RunnerClaims {
                 {
                     return Err(format!(
                         "the envelope's payloadType is not {RUNNER_CLAIMS_PAYLOAD_TYPE:?}"
-                    ));
+                    )
+                    .into());
                 }
                 let payload = env
                     .get("payload")
@@ -211,7 +212,7 @@ pub struct LogRecord {
 
 /// Splits a log into LF-terminated lines (without their LF). A final byte other than LF, or an
 /// empty log, is an error.
-pub fn split_lines(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
+pub fn split_lines(bytes: &[u8]) -> Result<Vec<&[u8]>, crate::FormatError> {
     let Some(body) = bytes.strip_suffix(b"\n") else {
         return Err(if bytes.is_empty() {
             "the log is empty".into()
@@ -221,14 +222,14 @@ pub fn split_lines(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
     };
     let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
     if lines.len() > MAX_RECORDS {
-        return Err(format!("more than {MAX_RECORDS} lines"));
+        return Err(format!("more than {MAX_RECORDS} lines").into());
     }
     Ok(lines)
 }
 
 /// Parses one line as a record: it must end in `,"sig":"<standard base64 of 32 bytes>"}` and be
 /// a strict JSON object. Missing or mistyped standard members are left as None for the checks.
-pub fn parse_record(line: &[u8]) -> Result<LogRecord, String> {
+pub fn parse_record(line: &[u8]) -> Result<LogRecord, crate::FormatError> {
     const MARK: &[u8] = b",\"sig\":\"";
     let head = line
         .strip_suffix(b"\"}")
@@ -329,10 +330,10 @@ pub struct Response {
 
 impl Response {
     /// Parses the response.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, crate::FormatError> {
         let r: Self = json::parse(bytes).map_err(|e| e.to_string())?;
         if r.type_ != RESPONSE_TYPE {
-            return Err(format!("_type is not {RESPONSE_TYPE:?}"));
+            return Err(format!("_type is not {RESPONSE_TYPE:?}").into());
         }
         Ok(r)
     }
@@ -362,10 +363,10 @@ pub struct Report {
 
 impl Report {
     /// Parses a report.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, crate::FormatError> {
         let r: Self = json::parse(bytes).map_err(|e| e.to_string())?;
         if r.type_ != REPORT_TYPE {
-            return Err(format!("_type is not {REPORT_TYPE:?}"));
+            return Err(format!("_type is not {REPORT_TYPE:?}").into());
         }
         Ok(r)
     }

@@ -110,16 +110,16 @@ impl Pins {
 
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
-fn b64url(v: Option<&Value>, what: &str) -> Result<Vec<u8>, String> {
+fn b64url(v: Option<&Value>, what: &str) -> Result<Vec<u8>, crate::FormatError> {
     let s = v
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{what} is missing or not a string"))?;
     URL_SAFE_NO_PAD
         .decode(s)
-        .map_err(|_| format!("{what} is not unpadded base64url"))
+        .map_err(|_| format!("{what} is not unpadded base64url").into())
 }
 
-fn jwk(v: &Value) -> Result<Jwk, String> {
+fn jwk(v: &Value) -> Result<Jwk, crate::FormatError> {
     let o = v.as_object().ok_or("a JWK is not an object")?;
     let kid = o
         .get("kid")
@@ -130,13 +130,14 @@ fn jwk(v: &Value) -> Result<Jwk, String> {
     if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| o.contains_key(**m)) {
         return Err(format!(
             "{what} carries the private member {m:?}; only public keys are pinned"
-        ));
+        )
+        .into());
     }
-    let opt_str = |name: &str| -> Result<Option<String>, String> {
+    let opt_str = |name: &str| -> Result<Option<String>, crate::FormatError> {
         match o.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("{what}: {name} is not a string")),
+            Some(_) => Err(format!("{what}: {name} is not a string").into()),
         }
     };
     let alg = opt_str("alg")?;
@@ -150,7 +151,7 @@ fn jwk(v: &Value) -> Result<Jwk, String> {
             if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
                 return Err(format!(
                     "{what}: an RSA key of {bits} bits (between {MIN_RSA_BITS} and {MAX_RSA_BITS} are accepted)"
-                ));
+                ).into());
             }
             let key = rsa::RsaPublicKey::new_with_max_size(
                 n,
@@ -162,12 +163,12 @@ fn jwk(v: &Value) -> Result<Jwk, String> {
         }
         Some("EC") => {
             if o.get("crv").and_then(Value::as_str) != Some("P-256") {
-                return Err(format!("{what}: an EC key on a curve other than P-256"));
+                return Err(format!("{what}: an EC key on a curve other than P-256").into());
             }
             let x = b64url(o.get("x"), &format!("{what}: x"))?;
             let y = b64url(o.get("y"), &format!("{what}: y"))?;
             if x.len() != 32 || y.len() != 32 {
-                return Err(format!("{what}: x and y must be 32 bytes each"));
+                return Err(format!("{what}: x and y must be 32 bytes each").into());
             }
             let mut sec1 = vec![4u8];
             sec1.extend_from_slice(&x);
@@ -177,9 +178,9 @@ fn jwk(v: &Value) -> Result<Jwk, String> {
             JwkKey::Ec(key)
         }
         other => {
-            return Err(format!(
-                "{what}: key type {other:?} is not pinnable (RSA or EC P-256)"
-            ))
+            return Err(
+                format!("{what}: key type {other:?} is not pinnable (RSA or EC P-256)").into(),
+            )
         }
     };
     Ok(Jwk {
@@ -192,9 +193,9 @@ fn jwk(v: &Value) -> Result<Jwk, String> {
 
 impl GovernancePolicy {
     /// Validates the object.
-    pub fn validate(&self) -> Result<Pins, String> {
+    pub fn validate(&self) -> Result<Pins, crate::FormatError> {
         if self.oidc.len() > MAX_PINS || self.claims.len() > MAX_PINS {
-            return Err(format!("more than {MAX_PINS} providers or pinned claims"));
+            return Err(format!("more than {MAX_PINS} providers or pinned claims").into());
         }
         if self.commit_claim.is_empty() || self.ref_claim.is_empty() {
             return Err("commit_claim and ref_claim must not be empty".into());
@@ -205,10 +206,9 @@ impl GovernancePolicy {
                 return Err("an OIDC provider has an empty issuer or audience".into());
             }
             if p.jwks.keys.len() > MAX_PINS {
-                return Err(format!(
-                    "the JWKS of {} has more than {MAX_PINS} keys",
-                    p.issuer
-                ));
+                return Err(
+                    format!("the JWKS of {} has more than {MAX_PINS} keys", p.issuer).into(),
+                );
             }
             let keys = p
                 .jwks

@@ -79,57 +79,55 @@ fn decode_digest(s: &str) -> Option<Sha256Digest> {
 
 impl Revocations {
     /// Parses a revocation list envelope and checks every entry carries its evidence.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, crate::FormatError> {
         let envelope = Envelope::parse(bytes)?;
         if envelope.payload_type != payload_type::REVOCATIONS {
             return Err(format!(
                 "payloadType is {:?}, not {:?}",
                 envelope.payload_type,
                 payload_type::REVOCATIONS
-            ));
+            )
+            .into());
         }
         let payload: RevocationsPayload =
             json::parse(&envelope.payload).map_err(|e| format!("payload: {e}"))?;
         if payload.type_ != "cavra-revocations" {
-            return Err(format!(
-                "_type is {:?}, not \"cavra-revocations\"",
-                payload.type_
-            ));
+            return Err(format!("_type is {:?}, not \"cavra-revocations\"", payload.type_).into());
         }
         if payload.version == 0 || payload.version > i64::MAX as u64 {
-            return Err(format!("version {} is out of range", payload.version));
+            return Err(format!("version {} is out of range", payload.version).into());
         }
         if payload.expires <= payload.issued_at {
             return Err("expires is not after issued_at".into());
         }
         if payload.revoked_keys.len() > MAX_ENTRIES || payload.revoked_artifacts.len() > MAX_ENTRIES
         {
-            return Err(format!("more than {MAX_ENTRIES} entries"));
+            return Err(format!("more than {MAX_ENTRIES} entries").into());
         }
         for (i, k) in payload.revoked_keys.iter().enumerate() {
             let who = format!("revoked key entry {i} ({})", k.key_id);
             if k.affected_versions.is_empty() {
-                return Err(format!("{who}: affected_versions is empty (emergency evidence: affected release versions)"));
+                return Err(format!("{who}: affected_versions is empty (emergency evidence: affected release versions)").into());
             }
             if k.approver.trim().is_empty() {
                 return Err(format!(
                     "{who}: approver is empty (emergency evidence: operator approver)"
-                ));
+                )
+                .into());
             }
             if k.advisory.trim().is_empty() {
                 return Err(format!(
                     "{who}: advisory is empty (emergency evidence: customer advisory reference)"
-                ));
+                )
+                .into());
             }
             if decode_digest(&k.replacement_release_evidence_sha256).is_none() {
                 return Err(format!(
                     "{who}: replacement_release_evidence_sha256 is not 64 lowercase hex digits (emergency evidence: new signed release evidence)"
-                ));
+                ).into());
             }
             if k.replacement_key_id == k.key_id {
-                return Err(format!(
-                    "{who}: replacement_key_id is the revoked key itself"
-                ));
+                return Err(format!("{who}: replacement_key_id is the revoked key itself").into());
             }
         }
         let artifact_digests = payload

@@ -97,25 +97,23 @@ pub struct TrustRoot {
 
 impl TrustRoot {
     /// Parses and checks a trust root envelope file.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, crate::FormatError> {
         let envelope = Envelope::parse(bytes)?;
         if envelope.payload_type != payload_type::TRUST_ROOT {
             return Err(format!(
                 "payloadType is {:?}, not {:?}",
                 envelope.payload_type,
                 payload_type::TRUST_ROOT
-            ));
+            )
+            .into());
         }
         let payload: TrustRootPayload =
             json::parse(&envelope.payload).map_err(|e| format!("payload: {e}"))?;
         if payload.type_ != "cavra-trust-root" {
-            return Err(format!(
-                "_type is {:?}, not \"cavra-trust-root\"",
-                payload.type_
-            ));
+            return Err(format!("_type is {:?}, not \"cavra-trust-root\"", payload.type_).into());
         }
         if payload.version == 0 || payload.version > i64::MAX as u64 {
-            return Err(format!("version {} is out of range", payload.version));
+            return Err(format!("version {} is out of range", payload.version).into());
         }
         if payload.expires <= payload.issued_at {
             return Err("expires is not after issued_at".into());
@@ -124,13 +122,14 @@ impl TrustRoot {
             return Err(format!(
                 "{} keys, more than the limit of {MAX_KEYS}",
                 payload.keys.len()
-            ));
+            )
+            .into());
         }
         let mut keys = BTreeMap::new();
         for entry in &payload.keys {
             let key = Key::from_entry(entry)?;
             if keys.insert(entry.key_id.clone(), key).is_some() {
-                return Err(format!("key id {} is listed twice", entry.key_id));
+                return Err(format!("key id {} is listed twice", entry.key_id).into());
             }
         }
         let sigstore = sigstore_trusted_root(&payload, &keys)?;
@@ -153,14 +152,14 @@ impl TrustRoot {
                     return Err(format!(
                         "role {name}: key {id} is {}; HMAC-SHA256 keys serve the runner-auth and governance-evidence roles and nothing else",
                         if key.is_hmac() { "an HMAC-SHA256 key" } else { "not an HMAC-SHA256 key" }
-                    ));
+                    ).into());
                 }
                 if matches!(key.material, KeyMaterial::Sigstore { .. })
                     && !matches!(name, "release" | "provenance")
                 {
                     return Err(format!(
                         "role {name}: key {id} is a sigstore key; those may sign only for release and provenance"
-                    ));
+                    ).into());
                 }
                 distinct.insert(*key.raw());
             }
@@ -173,7 +172,8 @@ impl TrustRoot {
                     "role {name}: threshold {} is not between 1 and its {} distinct keys",
                     entry.threshold,
                     distinct.len()
-                ));
+                )
+                .into());
             }
             roles.insert(
                 name.to_owned(),
@@ -227,7 +227,7 @@ impl TrustRoot {
 fn sigstore_trusted_root(
     payload: &TrustRootPayload,
     keys: &BTreeMap<KeyId, Key>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, crate::FormatError> {
     let listed = keys
         .values()
         .any(|k| matches!(k.material, KeyMaterial::Sigstore { .. }));

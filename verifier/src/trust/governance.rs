@@ -637,7 +637,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
     let ra = record("runner-authenticated");
     match &claims {
         None => {}
-        Some(Err(e)) => reasons.push(id_invalid(e.clone())),
+        Some(Err(e)) => reasons.push(id_invalid(e.to_string())),
         Some(Ok(c)) => {
             out.receipt.mode = Some(c.mode().into());
             let cl = c.claims();
@@ -750,7 +750,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
         };
         let mismatch = |m: String| Reason::new(Code::GovernanceMismatch, m);
         match Response::parse(bytes) {
-            Err(e) => reasons.push(denied(e)),
+            Err(e) => reasons.push(denied(e.to_string())),
             Ok(resp) => {
                 if resp.decision != "allow" {
                     reasons.push(denied(format!(
@@ -809,7 +809,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
             )
         };
         match Report::parse(bytes) {
-            Err(e) => reasons.push(report_mismatch(e)),
+            Err(e) => reasons.push(report_mismatch(e.to_string())),
             Ok(rep) => {
                 let mine = log.report(rep.verified_at);
                 let mut differ = Vec::new();
