@@ -361,7 +361,8 @@ fn run_cli() -> u8 {
                 .iter()
                 .map(|c| serde_json::json!({"code": c.as_str(), "description": c.describe()}))
                 .collect();
-            let doc = serde_json::json!({"schema_version": 1, "codes": codes});
+            let doc =
+                serde_json::json!({"schema_version": output::JSON_SCHEMA_VERSION, "codes": codes});
             crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             0
         }

@@ -78,6 +78,10 @@ impl Progress for ConsoleProgress {
     }
 }
 
+/// The version of the `--format json` documents (`verify`, `codes`): raised when a member changes
+/// meaning or goes away, never for an addition.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
 /// The `--format json` document (FORMATS §6.4).
 pub fn json_report(report: &RunReport) -> serde_json::Value {
     let results: Vec<_> = report
@@ -103,7 +107,7 @@ pub fn json_report(report: &RunReport) -> serde_json::Value {
             v
         })
         .collect();
-    json!({ "results": results, "problems": report.problems })
+    json!({ "schema_version": JSON_SCHEMA_VERSION, "results": results, "problems": report.problems })
 }
 
 /// The human verdicts. Every string that came from the media is escaped ([`text`]): a `\r` or

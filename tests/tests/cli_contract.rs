@@ -66,14 +66,15 @@ fn json_output_has_the_documented_shape() {
     let out = verify(&kit, &["--format", "json"], &[], kit.tmp.path());
     assert_eq!(out.status.code(), Some(1));
     let doc = json(&out);
-    // `problems` is this implementation's addition (interface.md allows additions); `results` is
-    // the contract.
+    // `problems` and `schema_version` are this implementation's additions (the contract allows
+    // additions); `results` is the contract.
     for k in keys_of(&doc) {
         assert!(
-            k == "results" || k == "problems",
+            k == "results" || k == "problems" || k == "schema_version",
             "unexpected top-level key {k}"
         );
     }
+    assert_eq!(doc["schema_version"], 1);
     if let Some(p) = doc.get("problems") {
         assert_eq!(p, &serde_json::json!([]));
     }
