@@ -7,7 +7,7 @@ use airlock::appliance_key::ApplianceKey;
 use airlock::atomic::RealStorage;
 use airlock::evidence::{self, LogHead, LogKind, LogReport, Record};
 use airlock::reason::{Code, Reason};
-use airlock::receipt::{sign_receipt, write_receipt, ReceiptPayload};
+use airlock::receipt::{write_receipt, ReceiptPayload};
 use airlock::timestamp::Timestamp;
 use airlock::verdict::Verdict;
 use std::fs;
@@ -58,7 +58,7 @@ fn setup(n: usize, on_media: impl Fn(usize) -> bool) -> Setup {
             &bundle_sha,
             (head.next_seq, head.prev.clone()),
         );
-        let env = sign_receipt(&payload, &key);
+        let env = forge_receipt(&payload, &key);
         let reasons = payload.reasons.clone();
         let media_opt = on_media(i).then_some(media.as_path());
         if on_media(i) {
