@@ -289,11 +289,12 @@ fn a_truncated_or_rolled_back_log_is_caught_by_receipts_and_the_appliance_copy()
     fs::write(&s.state_log, &truncated).unwrap();
     let head = LogHead::read(&RealStorage, &s.state_log, &s.key, false).unwrap();
     assert_eq!(head.next_seq, 4);
-    assert!(evidence::check_head_against_receipt(&head, &s.receipts[4].0).is_err());
-    assert!(evidence::check_head_against_receipt(&head, &s.receipts[2].0).is_ok());
+    let appl = verify(&s, &truncated, LogKind::Appliance);
+    let e = evidence::check_against_receipt(&appl, &s.receipts[4].0, &s.receipts[4].1).unwrap_err();
+    assert!(e.contains("truncated or rolled back"), "{e}");
+    evidence::check_against_receipt(&appl, &s.receipts[2].0, &s.receipts[2].1).unwrap();
     // …and the media log holds records the appliance's log no longer has.
     let full = verify(&s, &fs::read(&s.media_log).unwrap(), LogKind::Media);
-    let appl = verify(&s, &truncated, LogKind::Appliance);
     assert_eq!(
         evidence::check_media_against_appliance(&full, &appl)
             .unwrap_err()
