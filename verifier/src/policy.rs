@@ -124,15 +124,34 @@ impl Decision {
 /// fields are private, so a verdict cannot be changed after it was reached.
 ///
 /// ```compile_fail,E0451
-/// // Not by hand: the fields are private.
-/// use airlock::policy::{Assessment, Decision};
-/// let _ = Assessment { decision: Decision::Reject(Vec::new()) };
+/// // Not by hand: the fields are private (this literal compiles if they are not).
+/// use airlock::policy::{Assessment, Decision, Updates};
+/// use airlock::receipt::DocumentRef;
+/// let none = || DocumentRef { version: None, sha256: None };
+/// let _ = Assessment {
+///     decision: Decision::Reject(Vec::new()),
+///     package: None,
+///     version: None,
+///     artifacts: Vec::new(),
+///     signers: Vec::new(),
+///     trust_root: none(),
+///     revocations: none(),
+///     provenance: None,
+///     release_evidence_sha256: None,
+///     governance: None,
+///     runner: None,
+///     updates: Updates::default(),
+/// };
 /// ```
 ///
-/// What is public is reading it; the proof is only borrowed from an assessment:
+/// The same paths and parts compile; what is public is reading an assessment, and its proof is
+/// only borrowed from it:
 ///
 /// ```
-/// use airlock::policy::{Assessment, Decision, Promotion};
+/// use airlock::policy::{Assessment, Decision, Promotion, Updates};
+/// use airlock::receipt::DocumentRef;
+/// let none = || DocumentRef { version: None, sha256: None };
+/// let _ = (Decision::Reject(Vec::new()), none(), Updates::default());
 /// fn proof(a: &Assessment) -> Option<&Promotion> {
 ///     match a.decision() {
 ///         Decision::Promote(p) => Some(p),
@@ -724,7 +743,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         let outcome = governance::check(&governance::Inputs {
             root: r,
             pins,
-            revoked: revs.keys(),
+            revoked: &revs,
             vault: &input.memory.vault,
             files: governance::Files {
                 claims: g(files::CLAIMS_FILE),
@@ -741,9 +760,10 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             }),
             now: input.now,
         });
-        reasons.extend(outcome.reasons);
-        governance_ref = Some(outcome.receipt);
-        runner = outcome.identity;
+        let (found, receipt, identity) = outcome.into_parts();
+        reasons.extend(found);
+        governance_ref = Some(receipt);
+        runner = identity;
     }
     // Package and version: from the signed statement, else the evidence (minisign-only releases).
     let (package, version) = match (

@@ -20,13 +20,22 @@ use std::collections::BTreeSet;
 /// ```
 ///
 /// ```compile_fail,E0451
+/// // Nor by hand (this literal compiles if the fields are public).
 /// use airlock::trust::revocations::EffectiveRevocations;
-/// let _ = EffectiveRevocations { list: None };
+/// use airlock::trust::signatures::RevokedKeys;
+/// let _ = EffectiveRevocations {
+///     list: None,
+///     keys: RevokedKeys::default(),
+///     versions: Default::default(),
+///     artifacts: Default::default(),
+/// };
 /// ```
 ///
 /// ```
-/// // The type is there to name; only reading it is public.
+/// // The same paths compile; only reading one is public.
 /// use airlock::trust::revocations::EffectiveRevocations;
+/// use airlock::trust::signatures::RevokedKeys;
+/// let _ = RevokedKeys::default();
 /// fn none_listed(r: &EffectiveRevocations) -> bool {
 ///     r.list().is_none()
 /// }
