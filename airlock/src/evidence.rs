@@ -33,9 +33,18 @@ fn resolved(p: &Path) -> std::path::PathBuf {
 }
 
 /// Checks a log (a media root's, or a log file) and every receipt beside it, and prints the
-/// result; writes the report only to `out` (never into the media or state it checks). Exit status
-/// 0 when everything verifies, 1 otherwise.
-pub fn verify(media_or_log: &Path, key_path: &Path, out: Option<&Path>) -> Result<u8, String> {
+/// result; writes the report only to `out` (never into the media or state it checks). With
+/// `state` (the appliance's state directory) a media log is also checked against the appliance's
+/// own, authoritative log (`STATE/evidence.jsonl`): every media record must be the identical line
+/// there, and every receipt's record must be there too, so a stick that outlived a rollback of
+/// the appliance's state (its log restored from an older copy) is caught. Exit status 0 when
+/// everything verifies, 1 otherwise.
+pub fn verify(
+    media_or_log: &Path,
+    key_path: &Path,
+    state: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<u8, String> {
     let (media_or_log, key_path) = (&resolved(media_or_log), &resolved(key_path));
     let (key_bytes, key_id, pk) = read_key(key_path)?;
     let (log_path, receipts_dir) = if media_or_log.is_dir() {
@@ -56,6 +65,33 @@ pub fn verify(media_or_log: &Path, key_path: &Path, out: Option<&Path>) -> Resul
         evidence::read_log(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let report = evidence::verify_log(&bytes, &key_id, &pk, kind);
     let mut problems = Vec::new();
+    // The appliance's own log, when a media log is checked against it.
+    let appliance = match state.filter(|_| kind == LogKind::Media) {
+        Some(dir) => {
+            let path = resolved(dir).join(airlock_verifier::state::EVIDENCE_LOG_FILE);
+            let appl_bytes =
+                evidence::read_log(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let appl = evidence::verify_log(&appl_bytes, &key_id, &pk, LogKind::Appliance);
+            crate::outln!(
+                "appliance log {}: {} ({} records verified)",
+                path.display(),
+                appl.status(),
+                appl.records_verified
+            );
+            if !appl.is_ok() {
+                problems.push(format!(
+                    "the appliance's log {} does not verify (check it alone with airlock evidence verify {} --key FILE)",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            if let Err(found) = evidence::check_media_against_appliance(&report, &appl) {
+                problems.extend(found);
+            }
+            Some(appl)
+        }
+        None => None,
+    };
     // Every receipt found (by SHA-256), for "every record has its receipt".
     let mut receipts_found = std::collections::BTreeSet::new();
     if let Some(dir) = receipts_dir.as_ref().filter(|d| d.is_dir()) {
@@ -81,6 +117,11 @@ pub fn verify(media_or_log: &Path, key_path: &Path, out: Option<&Path>) -> Resul
                         .and_then(|()| receipt::verify_listing(&rb, &payload, dir));
                     if let Err(e) = checked {
                         problems.push(format!("{}: {e}", p.display()));
+                    }
+                    if let Some(appl) = &appliance {
+                        if let Err(e) = evidence::check_against_receipt(appl, &payload, &rb) {
+                            problems.push(format!("{}: in the appliance's log: {e}", p.display()));
+                        }
                     }
                     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                     if let Err(e) = evidence::check_receipt_name(name, &payload) {

@@ -167,7 +167,9 @@ enum EvidenceCommand {
         /// A governance HMAC secret, ID=FILE (repeatable).
         #[arg(long, value_name = "ID=FILE")]
         hmac_key: Vec<String>,
-        /// A state directory whose vault (STATE/hmac-keys/) holds the governance secrets.
+        /// A state directory: its vault (STATE/hmac-keys/) holds the governance secrets; a
+        /// media log (and its receipts) is also checked against its evidence.jsonl, the
+        /// appliance's own log.
         #[arg(long)]
         state: Option<PathBuf>,
         /// Judge governance keys by this trust root (roles, windows, secret_sha256).
@@ -272,7 +274,12 @@ fn run_cli() -> u8 {
                     out: out.as_deref(),
                 },
             )),
-            (None, Some(key)) => finish(evidence::verify(&media_or_log, &key, out.as_deref())),
+            (None, Some(key)) => finish(evidence::verify(
+                &media_or_log,
+                &key,
+                state.as_deref(),
+                out.as_deref(),
+            )),
             (None, None) => finish(Err(format!(
                 "{} is not a governance evidence log; the appliance's logs need --key",
                 media_or_log.display()

@@ -83,23 +83,23 @@ pub fn verify_bundle(args: &VerifyBundle) -> Result<u8, String> {
         Ok(v) => v,
         Err(f) => return Ok(invalid(&f.to_string())),
     };
-    if v.issuer != *issuer {
+    if v.issuer() != *issuer {
         return Ok(invalid(&format!(
             "the certificate's OIDC issuer is {:?}, not {issuer:?}",
-            v.issuer
+            v.issuer()
         )));
     }
-    if v.subject != *identity {
+    if v.subject() != *identity {
         return Ok(invalid(&format!(
             "the certificate's identity is {:?}, not {identity:?}",
-            v.subject
+            v.subject()
         )));
     }
     Ok(valid(&format!(
         "{} ({}), log index {}, certificate {}",
-        v.subject,
-        v.issuer,
-        v.log_index,
+        v.subject(),
+        v.issuer(),
+        v.log_index(),
         v.fingerprint()
     )))
 }

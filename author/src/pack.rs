@@ -583,10 +583,10 @@ pub fn pack(o: &PackOptions) -> Result<PackReport, String> {
                 size: b.len() as u64,
             }));
             let a = assess_inventory(files, meta.clone(), None, anchor, Timestamp::now());
-            if a.verdict != Verdict::Promote {
+            if a.verdict() != Verdict::Promote {
                 return Err(format!(
                     "the appliance would reject this bundle under the trust root it carries; nothing was written:\n{}",
-                    reasons_text(&a.reasons)
+                    reasons_text(a.reasons())
                 ));
             }
             Some(a)
@@ -633,9 +633,9 @@ pub fn summary(r: &PackReport) -> String {
     match &r.self_check {
         Some(a) => out.push_str(&format!(
             "self-check: {} under trust root version {} (signers: {})\n",
-            a.verdict,
-            a.trust_root.version.unwrap_or_default(),
-            a.signers
+            a.verdict(),
+            a.trust_root().version.unwrap_or_default(),
+            a.signers()
                 .iter()
                 .map(|s| format!("{} [{}]", s.key_id, s.role))
                 .collect::<Vec<_>>()

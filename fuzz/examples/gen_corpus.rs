@@ -231,7 +231,7 @@ fn main() {
             memory: &policy::Memory::default(),
             now: f.now,
         });
-        assert_eq!(a.verdict, Verdict::Promote, "{:?}", a.reasons);
+        assert_eq!(a.verdict(), Verdict::Promote, "{:?}", a.reasons());
     }
     put(&out, "policy_assess", "release-promotes", &good);
     let minisig = format!(
@@ -436,7 +436,13 @@ fn main() {
             &format!("{name}-payload"),
             &dsse::to_pretty_json(&p),
         );
-        let env = airlock_verifier::receipt::sign_receipt(&p, &f.appliance);
+        // Laid out as the appliance's writer does; signed with the raw key, since the writer
+        // signs a promote receipt only with `policy::assess`'s proof.
+        let env = dsse::sign(
+            dsse::payload_type::RECEIPT,
+            &dsse::to_pretty_json(&p),
+            &[(f.appliance.key_id().as_str(), f.appliance.signing_key())],
+        );
         put(&out, "receipt_verify", &format!("{name}-envelope"), &env);
         if v == Verdict::Reject {
             let mut split = env.clone();

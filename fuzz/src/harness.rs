@@ -31,7 +31,6 @@ use airlock_verifier::bundle::{self, FileEntry, Inventory, Limits, NoProgress, S
 use airlock_verifier::evidence::{self, LogHead, LogKind, Record};
 use airlock_verifier::policy::{self, Memory};
 use airlock_verifier::receipt;
-use airlock_verifier::trust::revocations::EffectiveRevocations;
 use airlock_verifier::trust::root::{self as trust_root, RootInputs, TrustedRoot};
 use airlock_verifier::trust::Candidate;
 use airlock_verifier::verdict::Verdict;
@@ -357,7 +356,9 @@ pub fn statement_provenance(data: &[u8]) {
         let _ = serde_json::from_value::<ReleasePredicate>(s.predicate);
     }
     let f = fixture();
-    let revs = EffectiveRevocations::default();
+    // No list offered to a fresh appliance: nothing revoked, as only `establish` says.
+    let revs = airlock_verifier::trust::revocations::establish(&f.trusted, &[], 0, f.now)
+        .expect("no list offered to a fresh appliance");
     let prov = dsse::sign(payload_type::IN_TOTO, data, &pairs(&[&f.builder]));
     let _ = airlock_verifier::trust::provenance::verify(&f.trusted, &revs, Some(&prov), f.now);
     let rel = dsse::sign(payload_type::IN_TOTO, data, &pairs(&[&f.release]));
@@ -781,12 +782,12 @@ pub fn policy_assess(data: &[u8]) {
     let mut memory = Memory::default();
     for m in [false, true] {
         if m {
-            memory.trust_root_version = 1;
-            memory.revocations_version = 1;
-            memory.clock_floor = Some(f.issued);
-            memory.packages.insert(
+            memory.state.trust_root_version = 1;
+            memory.state.revocations_version = 1;
+            memory.state.clock_floor = Some(f.issued);
+            memory.state.packages.insert(
                 "cavra-go-runtime".into(),
-                policy::Promoted {
+                airlock_verifier::state::PromotedRelease {
                     version: "v0.1.0".into(),
                     bundle_sha256: "00".repeat(32),
                 },
@@ -800,16 +801,16 @@ pub fn policy_assess(data: &[u8]) {
             memory: &memory,
             now: f.now,
         });
-        match a.verdict {
+        match a.verdict() {
             Verdict::Promote => {
-                assert!(a.reasons.is_empty());
+                assert!(a.reasons().is_empty());
                 assert!(scan.reasons.is_empty());
-                assert!(a.package.is_some() && a.version.is_some());
-                assert!(a.updates.promoted.is_some());
+                assert!(a.package().is_some() && a.version().is_some());
+                assert!(a.updates().promoted.is_some());
             }
             Verdict::Reject => {
-                assert!(!a.reasons.is_empty());
-                assert!(a.updates.promoted.is_none());
+                assert!(!a.reasons().is_empty());
+                assert!(a.updates().promoted.is_none());
             }
         }
     }

@@ -18,11 +18,11 @@ fn demo_good_promotes_and_tampered_rejects() {
     assert!(layout.media.join("revocations.json").is_file());
     let good = judge(&layout.good_bundle, &anchor, Some(&layout.media));
     assert_promotes(&good);
-    assert_eq!(good.version.as_deref(), Some("v0.1.0"));
+    assert_eq!(good.version(), Some("v0.1.0"));
     let bad = judge(&layout.tampered_bundle, &anchor, Some(&layout.media));
     assert_rejects_with(&bad, Code::ChecksumMismatch);
     assert!(bad
-        .reasons
+        .reasons()
         .iter()
         .any(|r| r.message.contains(airlock_author::demo::TAMPERED_ARTIFACT)));
     // Private keys stay outside the media.

@@ -120,7 +120,7 @@ fn packed_bundle_promotes_and_is_deterministic() {
     assert!(r.self_check.is_some());
     let a = judge(&out1, &f.anchor, None);
     assert_promotes(&a);
-    assert_eq!(a.artifacts.len(), 4);
+    assert_eq!(a.artifacts().len(), 4);
     let out2 = dir.path().join("b.tar.gz");
     pack::pack(&options(&f, &d, &out2, "v0.1.0")).unwrap();
     assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
@@ -243,7 +243,7 @@ fn rotated_root_chain_in_the_bundle_promotes_from_the_old_anchor() {
     assert_eq!(r.metadata["offline-trust-root-bootstrap.json"], v2);
     let a = judge(&out, &f.anchor, None);
     assert_promotes(&a);
-    assert_eq!(a.trust_root.version, Some(2));
+    assert_eq!(a.trust_root().version, Some(2));
     // The old release key no longer counts under version 2.
     let mut o = options(&f, &d, &dir.path().join("c.tar.gz"), "v0.2.0");
     o.trust_roots = vec![f.anchor.clone(), v2];
@@ -296,7 +296,7 @@ fn revocation_list_carried_and_enforced() {
     pack::pack(&o).unwrap();
     let a = judge(&out, &f.anchor, None);
     assert_promotes(&a);
-    assert_eq!(a.revocations.version, Some(1));
+    assert_eq!(a.revocations().version, Some(1));
     // A revoked version is refused at pack time.
     let mut o = options(&f, &d, &dir.path().join("s.tar.gz"), "v0.0.9");
     o.revocations = Some(list);

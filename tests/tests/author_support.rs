@@ -62,25 +62,25 @@ pub fn judge(bundle: &Path, anchor: &[u8], media: Option<&Path>) -> Assessment {
 }
 
 pub fn codes(a: &Assessment) -> Vec<Code> {
-    a.reasons.iter().map(|r| r.code).collect()
+    a.reasons().iter().map(|r| r.code).collect()
 }
 
 pub fn assert_promotes(a: &Assessment) {
     assert_eq!(
-        a.verdict,
+        a.verdict(),
         Verdict::Promote,
         "expected promote, got: {:#?}",
-        a.reasons
+        a.reasons()
     );
 }
 
 pub fn assert_rejects_with(a: &Assessment, code: Code) {
-    assert_eq!(a.verdict, Verdict::Reject);
+    assert_eq!(a.verdict(), Verdict::Reject);
     assert!(
         codes(a).contains(&code),
         "expected {} among {:#?}",
         code.as_str(),
-        a.reasons
+        a.reasons()
     );
 }
 

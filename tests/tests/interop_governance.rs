@@ -131,12 +131,12 @@ fn python_made_tokens_claims_and_evidence() {
         match case["want"].as_str().unwrap() {
             "promote" => expect_promote(name, &a),
             code => {
-                assert_eq!(a.verdict, Verdict::Reject, "{name}");
-                let got: Vec<&str> = a.reasons.iter().map(|r| r.code.as_str()).collect();
+                assert_eq!(a.verdict(), Verdict::Reject, "{name}");
+                let got: Vec<&str> = a.reasons().iter().map(|r| r.code.as_str()).collect();
                 assert!(
                     got.iter().all(|c| *c == code),
                     "{name}: want only {code}, got {:#?}",
-                    a.reasons
+                    a.reasons()
                 );
             }
         }

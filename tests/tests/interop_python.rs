@@ -56,11 +56,11 @@ fn python_made_bundle_promotes_and_tampered_rejects() {
     // DSSE (Python PAE) + minisign CLI signature, threshold 2 of the release role.
     let good = judge(&path(&v, "bundle"), &anchor, None);
     assert_promotes(&good);
-    assert_eq!(good.package.as_deref(), Some("cavra-go-runtime"));
-    assert!(good.signers.iter().any(|s| s.key_id == "py-minisign"));
-    assert!(good.signers.iter().any(|s| s.key_id == "py-release"));
+    assert_eq!(good.package(), Some("cavra-go-runtime"));
+    assert!(good.signers().iter().any(|s| s.key_id == "py-minisign"));
+    assert!(good.signers().iter().any(|s| s.key_id == "py-release"));
     assert!(good
-        .signers
+        .signers()
         .iter()
         .any(|s| s.key_id == "py-builder" && s.role == "provenance"));
     // One artifact byte changed after signing.

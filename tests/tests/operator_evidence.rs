@@ -158,3 +158,36 @@ fn the_report_is_written_only_to_out_and_the_result_printed_when_it_cannot_be() 
     );
     assert!(!Path::new(&blocked.join("report.json")).exists());
 }
+
+/// Issue 10: the appliance-copy defences run on a product path. A stick outlives a rollback of
+/// the appliance's state (its log restored from an older copy that verifies by itself): alone,
+/// the stick cannot tell; checked against the appliance's log (`--state`), its newer record and
+/// receipt are caught.
+#[test]
+fn a_stick_is_checked_against_the_appliance_log_with_state() {
+    let kit = Kit::new();
+    served(&kit);
+    let state = kit.state.to_str().unwrap().to_owned();
+    let o = evidence_verify(&kit, &["--state", &state]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("appliance log "),
+        "{}",
+        text(&o)
+    );
+    // The appliance's log rolled back to its first record.
+    let log = kit.state.join("evidence.jsonl");
+    let bytes = std::fs::read(&log).unwrap();
+    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    std::fs::write(&log, &bytes[..first]).unwrap();
+    let alone = evidence_verify(&kit, &[]);
+    assert_eq!(alone.status.code(), Some(0), "{}", text(&alone));
+    let o = evidence_verify(&kit, &["--state", &state]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("is not in the appliance's log"), "{t}");
+    assert!(
+        t.contains("in the appliance's log: the log ends at seq 1 but a receipt names record 2"),
+        "{t}"
+    );
+}

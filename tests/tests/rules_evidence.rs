@@ -439,8 +439,8 @@ fn minisign_only_release_takes_package_and_version_from_evidence() {
     b.minisign_only();
     let a = b.assess();
     expect_promote("minisign only", &a);
-    assert_eq!(a.package.as_deref(), Some(PACKAGE));
-    assert_eq!(a.version.as_deref(), Some(VERSION));
+    assert_eq!(a.package(), Some(PACKAGE));
+    assert_eq!(a.version(), Some(VERSION));
     // Then its evidence cannot be cross-checked against a signed predicate: a wrong version in
     // the evidence is still caught by the manifest, and a non-semver one by the parser.
     let mut b2 = b.clone();

@@ -294,18 +294,18 @@ fn expect_codes(case: &str, a: &Assessment, want: &[Code]) {
 fn hmac_mode_promotes_and_the_receipt_names_the_runner() {
     let a = judge(&hmac_files());
     expect_promote("hmac", &a);
-    let g = a.governance.expect("governance in the assessment");
+    let g = a.governance().expect("governance in the assessment");
     assert_eq!(g.mode.as_deref(), Some("hmac"));
     assert_eq!(g.issuer.as_deref(), Some("cavra-runner"));
     assert_eq!(g.records, Some(3));
     assert_eq!(g.evidence_key_ids, Some(vec![EVIDENCE_ID.to_owned()]));
     assert_eq!(g.claims["repository"], json!("cavra/cavra"));
     assert_eq!(g.claims["workflow_ref"], json!(WORKFLOW));
-    let r = a.runner.unwrap();
+    let r = a.runner().unwrap();
     assert_eq!(r.workflow.as_deref(), Some(WORKFLOW));
     // Governance keys are not signers.
     assert!(a
-        .signers
+        .signers()
         .iter()
         .all(|s| s.role == "release" || s.role == "provenance"));
 }
@@ -315,7 +315,7 @@ fn oidc_redacted_and_retained_promote() {
     let token = es256(&token_claims());
     let a = judge(&oidc_files(&token, false));
     expect_promote("redacted", &a);
-    let g = a.governance.unwrap();
+    let g = a.governance().unwrap();
     assert_eq!(g.mode.as_deref(), Some("oidc"));
     assert_eq!(g.issuer.as_deref(), Some(ISS));
     assert_eq!(
@@ -331,7 +331,7 @@ fn oidc_redacted_and_retained_promote() {
 fn governance_files_are_metadata_not_artifacts() {
     let a = judge(&hmac_files());
     assert!(a
-        .artifacts
+        .artifacts()
         .iter()
         .all(|x| !x.name.starts_with(".cavra/go-daemon/")));
     // Another file under .cavra/ is an ordinary artifact.
@@ -350,7 +350,7 @@ fn without_governance_in_the_root_nothing_changes() {
     b.reseal();
     let a = b.assess();
     expect_promote("no governance in the root", &a);
-    assert!(a.governance.is_none());
+    assert!(a.governance().is_none());
 }
 
 #[test]
@@ -367,9 +367,9 @@ fn each_missing_file_is_governance_missing() {
         assert!(
             codes(&a).contains("governance-missing"),
             "{f}: {:#?}",
-            a.reasons
+            a.reasons()
         );
-        assert_eq!(a.verdict, Verdict::Reject);
+        assert_eq!(a.verdict(), Verdict::Reject);
     }
     expect_codes(
         "no governance at all",
@@ -490,9 +490,9 @@ fn jwt_attacks_are_runner_identity_invalid() {
         assert!(
             codes(&a).contains("runner-identity-invalid"),
             "{case}: {:#?}",
-            a.reasons
+            a.reasons()
         );
-        assert_eq!(a.verdict, Verdict::Reject, "{case}");
+        assert_eq!(a.verdict(), Verdict::Reject, "{case}");
     }
 }
 
@@ -535,7 +535,7 @@ fn claims_swapped_between_two_valid_tokens() {
     assert!(
         codes(&a).contains("runner-identity-invalid"),
         "{:#?}",
-        a.reasons
+        a.reasons()
     );
 }
 
@@ -650,7 +650,7 @@ fn hmac_runner_claims_attacks() {
     assert!(
         codes(&a).contains("runner-identity-invalid"),
         "{:#?}",
-        a.reasons
+        a.reasons()
     );
     // A malformed claims file.
     let mut files = hmac_files();
@@ -663,7 +663,7 @@ fn hmac_runner_claims_attacks() {
     assert!(
         codes(&a).contains("runner-identity-invalid"),
         "{:#?}",
-        a.reasons
+        a.reasons()
     );
 }
 
@@ -702,9 +702,9 @@ fn chain_edits_are_governance_evidence_invalid() {
         assert!(
             codes(&a).contains("governance-evidence-invalid"),
             "{case}: {:#?}",
-            a.reasons
+            a.reasons()
         );
-        assert_eq!(a.verdict, Verdict::Reject, "{case}");
+        assert_eq!(a.verdict(), Verdict::Reject, "{case}");
         // The original report (which says valid) no longer matches.
         let mut f = files.clone();
         set(&mut f, gf::EVIDENCE_FILE, bad);
@@ -712,7 +712,7 @@ fn chain_edits_are_governance_evidence_invalid() {
         assert!(
             codes(&a).contains("governance-report-mismatch"),
             "{case}: {:#?}",
-            a.reasons
+            a.reasons()
         );
     }
 }
@@ -744,7 +744,7 @@ fn a_report_saying_valid_over_a_broken_chain() {
     );
     let a = judge(&f);
     for c in ["governance-report-mismatch", "governance-evidence-invalid"] {
-        assert!(codes(&a).contains(c), "{c}: {:#?}", a.reasons);
+        assert!(codes(&a).contains(c), "{c}: {:#?}", a.reasons());
     }
     // A report whose numbers are wrong over a good log.
     let mut f = files.clone();
@@ -927,7 +927,7 @@ fn log_rules() {
     assert!(
         codes(&a).contains("governance-mismatch"),
         "{:#?}",
-        a.reasons
+        a.reasons()
     );
     let a = with(&|e| {
         e.remove(0);
@@ -968,7 +968,7 @@ fn record_times() {
         assert!(
             codes(&a).contains("governance-evidence-invalid"),
             "{case}: {:#?}",
-            a.reasons
+            a.reasons()
         );
     }
 }
@@ -1017,7 +1017,7 @@ fn response_rules() {
     assert!(
         codes(&a).contains("governance-mismatch"),
         "{:#?}",
-        a.reasons
+        a.reasons()
     );
     // The response file changed without the log: its digest differs.
     let mut fs = files.clone();
@@ -1027,7 +1027,11 @@ fn response_rules() {
     expect_codes("digest", &judge(&fs), &[Code::GovernanceMismatch]);
     set(&mut fs, gf::RESPONSE_FILE, b"[]".to_vec());
     let a = judge(&fs);
-    assert!(codes(&a).contains("governance-denied"), "{:#?}", a.reasons);
+    assert!(
+        codes(&a).contains("governance-denied"),
+        "{:#?}",
+        a.reasons()
+    );
 }
 
 #[test]
@@ -1153,7 +1157,7 @@ fn trust_root_rules() {
         assert!(
             codes(&a).contains("trust-root-invalid"),
             "{case}: {:#?}",
-            a.reasons
+            a.reasons()
         );
     }
     // 123 days exactly is fine.
@@ -1265,7 +1269,7 @@ fn junk_in_any_governance_file_rejects_without_panicking() {
                 set(&mut f, gf::CLAIMS_FILE, serde_json::to_vec(&cf).unwrap());
             }
             let a = judge(&f);
-            assert_eq!(a.verdict, Verdict::Reject, "{name} = {j:?}");
+            assert_eq!(a.verdict(), Verdict::Reject, "{name} = {j:?}");
         }
     }
 }

@@ -573,7 +573,7 @@ fn python_securesystemslib_provenance_verifies() {
     b.set(PROVENANCE, env).reseal();
     let a = b.assess();
     expect_promote("python provenance", &a);
-    let p = a.provenance.expect("provenance facts");
+    let p = a.provenance().expect("provenance facts");
     assert_eq!(p.builder_id, BUILDER);
     assert_eq!(p.commit, COMMIT);
 }

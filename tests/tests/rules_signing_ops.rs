@@ -390,11 +390,11 @@ fn several_failures_each_with_its_code() {
         ],
     );
     let missing = a
-        .reasons
+        .reasons()
         .iter()
         .filter(|r| r.code == Code::SigningOperationsControlMissing)
         .count();
-    assert_eq!(missing, 2, "{:#?}", a.reasons);
+    assert_eq!(missing, 2, "{:#?}", a.reasons());
 }
 
 /// The manifest of seed 000's shape without the package/version fields Airlock adds (as the

@@ -165,13 +165,13 @@ fn weak_key_in_rotated_root_is_not_accepted() {
     let mut b = kit.bundle();
     b.set(BOOTSTRAP, v2).reseal();
     let a = b.assess();
-    assert_eq!(a.verdict, airlock_verifier::verdict::Verdict::Reject);
+    assert_eq!(a.verdict(), airlock_verifier::verdict::Verdict::Reject);
     assert!(
         codes(&a).contains("trust-root-invalid") || codes(&a).contains("trust-root-chain-broken"),
         "{:#?}",
-        a.reasons
+        a.reasons()
     );
-    assert_ne!(a.trust_root.version, Some(2));
+    assert_ne!(a.trust_root().version, Some(2));
 }
 
 /// The forgery a weak key enables (#20): R = identity, S = 0 verifies under the identity key with
@@ -194,7 +194,7 @@ fn s_zero_forgery_under_weak_key_does_not_verify() {
     b.set(SIG, envelope(IN_TOTO, &payload, &[("weak-key", forged)]));
     let a = assess_scan(&b.scan(), &anchor);
     expect("S=0 forgery", &a, &[Code::TrustRootInvalid]);
-    assert!(a.signers.is_empty());
+    assert!(a.signers().is_empty());
 }
 
 /// S + L (the group order), little-endian.

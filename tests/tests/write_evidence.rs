@@ -8,7 +8,7 @@ use airlock_formats::timestamp::Timestamp;
 use airlock_verifier::appliance_key::ApplianceKey;
 use airlock_verifier::atomic::RealStorage;
 use airlock_verifier::evidence::{self, LogHead, LogKind, LogReport, Record};
-use airlock_verifier::receipt::{sign_receipt, write_receipt, ReceiptPayload};
+use airlock_verifier::receipt::{write_receipt, ReceiptPayload};
 use airlock_verifier::verdict::Verdict;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ fn setup(n: usize, on_media: impl Fn(usize) -> bool) -> Setup {
             &bundle_sha,
             (head.next_seq, head.prev.clone()),
         );
-        let env = sign_receipt(&payload, &key);
+        let env = forge_receipt(&payload, &key);
         let reasons = payload.reasons.clone();
         let media_opt = on_media(i).then_some(media.as_path());
         if on_media(i) {
@@ -289,11 +289,12 @@ fn a_truncated_or_rolled_back_log_is_caught_by_receipts_and_the_appliance_copy()
     fs::write(&s.state_log, &truncated).unwrap();
     let head = LogHead::read(&RealStorage, &s.state_log, &s.key, false).unwrap();
     assert_eq!(head.next_seq, 4);
-    assert!(evidence::check_head_against_receipt(&head, &s.receipts[4].0).is_err());
-    assert!(evidence::check_head_against_receipt(&head, &s.receipts[2].0).is_ok());
+    let appl = verify(&s, &truncated, LogKind::Appliance);
+    let e = evidence::check_against_receipt(&appl, &s.receipts[4].0, &s.receipts[4].1).unwrap_err();
+    assert!(e.contains("truncated or rolled back"), "{e}");
+    evidence::check_against_receipt(&appl, &s.receipts[2].0, &s.receipts[2].1).unwrap();
     // …and the media log holds records the appliance's log no longer has.
     let full = verify(&s, &fs::read(&s.media_log).unwrap(), LogKind::Media);
-    let appl = verify(&s, &truncated, LogKind::Appliance);
     assert_eq!(
         evidence::check_media_against_appliance(&full, &appl)
             .unwrap_err()

@@ -7,6 +7,7 @@ use airlock_formats::document::dsse;
 use airlock_formats::keys::{decode_base64, encode_base64};
 use airlock_verifier::appliance_key::{ApplianceKey, PUBLIC_FILE, SECRET_FILE};
 use airlock_verifier::atomic::RealStorage;
+use airlock_verifier::policy::Decision;
 use airlock_verifier::receipt::{self, sign_receipt, verify_receipt, write_receipt};
 use airlock_verifier::verdict::Verdict;
 use std::fs;
@@ -28,8 +29,10 @@ fn receipt_round_trip_and_strict_refusals() {
         &"11".repeat(32),
         (1, zero()),
     );
-    let env = sign_receipt(&p, &key);
+    let env = sign_receipt(&Decision::Reject(p.reasons.clone()), &facts(&p), &key);
     assert_eq!(verify_receipt(&env, &entry).unwrap(), p);
+    // The tests' forger lays a receipt out byte for byte as the appliance's writer does.
+    assert_eq!(forge_receipt(&p, &key), env);
 
     // Another appliance's key: no signature by it.
     let other = test_key(8);
@@ -77,10 +80,11 @@ fn receipt_round_trip_and_strict_refusals() {
     let dup = s.replacen("{", "{\"payloadType\": \"x\",", 1);
     assert!(verify_receipt(dup.as_bytes(), &entry).is_err());
 
-    // A promote receipt with reasons is inconsistent.
+    // A promote receipt with reasons is inconsistent (the writer cannot make one: it takes the
+    // verdict and reasons from a `policy::Decision`; a holder of the key can).
     let mut bad = p.clone();
     bad.verdict = Verdict::Promote;
-    assert!(verify_receipt(&sign_receipt(&bad, &key), &entry).is_err());
+    assert!(verify_receipt(&forge_receipt(&bad, &key), &entry).is_err());
 }
 
 #[test]
@@ -97,7 +101,7 @@ fn receipts_verify_in_python_cryptography() {
             &"22".repeat(32),
             (seq, "ab".repeat(32)),
         );
-        let env = sign_receipt(&p, &key);
+        let env = forge_receipt(&p, &key);
         let rel = write_receipt(&RealStorage, media.path(), "cavra.tar.gz", verdict, &env).unwrap();
         let out = python(
             &interop("verify_receipt.py"),
@@ -119,7 +123,7 @@ fn receipts_verify_in_python_cryptography() {
         &"33".repeat(32),
         (1, zero()),
     );
-    let env = String::from_utf8(sign_receipt(&p, &key)).unwrap();
+    let env = String::from_utf8(forge_receipt(&p, &key)).unwrap();
     let sig_at = env.find("\"sig\": \"").unwrap() + 8;
     let flipped = format!(
         "{}{}{}",
@@ -148,16 +152,14 @@ fn receipts_verify_in_python_cryptography() {
 fn receipt_names_take_the_smallest_free_number() {
     let media = tempfile::tempdir().unwrap();
     let key = test_key(1);
-    let env = sign_receipt(
-        &sample_payload(
-            &key,
-            Verdict::Reject,
-            "inbox/b.tar",
-            &"44".repeat(32),
-            (1, zero()),
-        ),
+    let p = sample_payload(
         &key,
+        Verdict::Reject,
+        "inbox/b.tar",
+        &"44".repeat(32),
+        (1, zero()),
     );
+    let env = sign_receipt(&Decision::Reject(p.reasons.clone()), &facts(&p), &key);
     let w = |v| write_receipt(&RealStorage, media.path(), "b.tar", v, &env).unwrap();
     assert_eq!(w(Verdict::Reject), "receipts/b.tar.reject.receipt.json");
     assert_eq!(w(Verdict::Reject), "receipts/b.tar.reject.2.receipt.json");

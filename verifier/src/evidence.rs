@@ -20,9 +20,10 @@
 //! append starts with a newline, so the fragment becomes a complete line that is not a record,
 //! which a verifier cannot tell from tampering: it fails, issue 13 #2). Records by another key
 //! fail too. Truncation or rollback of a log is detected against the
-//! `evidence.seq`/`prev` a signed receipt carries ([`check_against_receipt`],
-//! [`check_head_against_receipt`]) and against the appliance's own copy
-//! ([`check_media_against_appliance`]).
+//! `evidence.seq`/`prev` a signed receipt carries ([`check_against_receipt`], on the media's log
+//! and, given the state directory, on the appliance's own) and, for a media log, against the
+//! appliance's own copy ([`check_media_against_appliance`]); `airlock evidence verify MEDIA --key
+//! FILE --state DIR` runs all of them.
 
 use crate::appliance_key::ApplianceKey;
 use crate::atomic::{self, Storage, WriteError, MODE_DIR_PUBLIC, MODE_PRIVATE, MODE_PUBLIC};
@@ -851,18 +852,6 @@ pub fn records_without_receipt(
             })
         })
         .collect()
-}
-
-/// Checks the appliance's own head against a receipt it signed: a receipt naming a seq at or
-/// beyond the head means the appliance's log was rolled back (#58).
-pub fn check_head_against_receipt(head: &LogHead, receipt: &ReceiptPayload) -> Result<(), String> {
-    if receipt.evidence.seq >= head.next_seq {
-        return Err(format!(
-            "a receipt signed by this appliance names evidence record {}, but the appliance's log ends before it (next seq {}): the state's log was rolled back",
-            receipt.evidence.seq, head.next_seq
-        ));
-    }
-    Ok(())
 }
 
 /// Checks a media log against the appliance's own (both verified with the same key): every

@@ -8,6 +8,7 @@ use crate::document::signing_ops;
 use crate::keys::hex;
 use crate::reason::{Code, Reason};
 use crate::receipt::{ArtifactRef, DocumentRef, ProvenanceRef, SignerRef};
+use crate::state::{PromotedRelease, StateData};
 use crate::timestamp::Timestamp;
 use crate::trust::governance::{self, GovernanceRef, RunnerIdentity};
 use crate::trust::provenance::{self, VerifiedProvenance};
@@ -30,28 +31,15 @@ pub const UNLISTED: [&str; 4] = [
 const EVIDENCE_FILE: &str = "release-evidence.json";
 const SIGNING_OPS_FILE: &str = "cavra-runtime.signing-operations.json";
 
-/// A release this appliance promoted before.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Promoted {
-    /// Version, `v`-prefixed.
-    pub version: String,
-    /// Hex SHA-256 of the bundle file.
-    pub bundle_sha256: String,
-}
-
-/// What the appliance remembers, as this decision needs it.
+/// What the appliance remembers, as this decision needs it: its state (`state.json`, the one
+/// shape both the decisions and the state file use, updated by [`StateData::apply`]), the trust
+/// roots it accepted and its HMAC secrets.
 #[derive(Debug, Clone, Default)]
 pub struct Memory {
-    /// Highest trust root version accepted.
-    pub trust_root_version: u64,
-    /// Highest revocation list version accepted.
-    pub revocations_version: u64,
+    /// Highest trust-root and revocation-list versions, clock floor, promoted releases.
+    pub state: StateData,
     /// Trust roots accepted before (their files).
     pub stored_roots: Vec<Candidate>,
-    /// Latest time seen.
-    pub clock_floor: Option<Timestamp>,
-    /// Highest promoted release per package.
-    pub packages: BTreeMap<String, Promoted>,
     /// HMAC secrets (formats §8.1), from `STATE/hmac-keys/`.
     pub vault: Vault,
 }
@@ -82,40 +70,181 @@ pub struct Updates {
     /// A newer revocation list accepted (version, file bytes).
     pub revocations: Option<(u64, Vec<u8>)>,
     /// The promoted release (package, version, bundle digest).
-    pub promoted: Option<(String, Promoted)>,
+    pub promoted: Option<(String, PromotedRelease)>,
     /// The latest trustworthy time seen.
     pub clock_floor: Option<Timestamp>,
 }
 
-/// The decision and everything a receipt states about it.
-#[derive(Debug, Clone)]
-pub struct Assessment {
+/// Proof that [`assess`] decided to promote (issue 10, in the style of rustls' `verify.rs`
+/// tokens). Its field is private and it has no `Default` and no `Clone`: [`assess`] is the only
+/// code that makes one, and the receipt writer ([`crate::receipt::sign_receipt`]) takes a
+/// [`Decision`], whose `Promote` arm holds one. So no path through this library writes a promote
+/// receipt for a bundle `assess` did not promote (only the raw appliance key could sign one).
+///
+/// ```compile_fail,E0423
+/// // Not outside `assess`: the field is private.
+/// let _ = airlock_verifier::policy::Promotion(());
+/// ```
+///
+/// ```compile_fail,E0599
+/// // Nor by default.
+/// let _ = <airlock_verifier::policy::Promotion>::default();
+/// ```
+#[derive(Debug)]
+pub struct Promotion(());
+
+/// What [`assess`] decided: what a receipt's `verdict` and `reasons` state.
+#[derive(Debug)]
+pub enum Decision {
+    /// Every check passed: the bundle may cross, with [`assess`]'s proof.
+    Promote(Promotion),
+    /// At least one check failed: every problem found (never empty when `assess` decides).
+    Reject(Vec<Reason>),
+}
+
+impl Decision {
     /// promote / reject.
-    pub verdict: Verdict,
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Decision::Promote(_) => Verdict::Promote,
+            Decision::Reject(_) => Verdict::Reject,
+        }
+    }
+
     /// Every problem found (empty on promote).
-    pub reasons: Vec<Reason>,
+    pub fn reasons(&self) -> &[Reason] {
+        match self {
+            Decision::Promote(_) => &[],
+            Decision::Reject(r) => r,
+        }
+    }
+}
+
+/// The decision and everything a receipt states about it. Only [`assess`] makes one, and its
+/// fields are private, so a verdict cannot be changed after it was reached.
+///
+/// ```compile_fail,E0451
+/// // Not by hand: the fields are private (this literal compiles if they are not).
+/// use airlock_verifier::policy::{Assessment, Decision, Updates};
+/// use airlock_verifier::receipt::DocumentRef;
+/// let none = || DocumentRef { version: None, sha256: None };
+/// let _ = Assessment {
+///     decision: Decision::Reject(Vec::new()),
+///     package: None,
+///     version: None,
+///     artifacts: Vec::new(),
+///     signers: Vec::new(),
+///     trust_root: none(),
+///     revocations: none(),
+///     provenance: None,
+///     release_evidence_sha256: None,
+///     governance: None,
+///     runner: None,
+///     updates: Updates::default(),
+/// };
+/// ```
+///
+/// The same paths and parts compile; what is public is reading an assessment, and its proof is
+/// only borrowed from it:
+///
+/// ```
+/// use airlock_verifier::policy::{Assessment, Decision, Promotion, Updates};
+/// use airlock_verifier::receipt::DocumentRef;
+/// let none = || DocumentRef { version: None, sha256: None };
+/// let _ = (Decision::Reject(Vec::new()), none(), Updates::default());
+/// fn proof(a: &Assessment) -> Option<&Promotion> {
+///     match a.decision() {
+///         Decision::Promote(p) => Some(p),
+///         Decision::Reject(_) => None,
+///     }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Assessment {
+    decision: Decision,
+    package: Option<String>,
+    version: Option<String>,
+    artifacts: Vec<ArtifactRef>,
+    signers: Vec<SignerRef>,
+    trust_root: DocumentRef,
+    revocations: DocumentRef,
+    provenance: Option<ProvenanceRef>,
+    release_evidence_sha256: Option<String>,
+    governance: Option<GovernanceRef>,
+    runner: Option<RunnerIdentity>,
+    updates: Updates,
+}
+
+impl Assessment {
+    /// The decision (with [`assess`]'s proof on promote).
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
+    /// promote / reject.
+    pub fn verdict(&self) -> Verdict {
+        self.decision.verdict()
+    }
+
+    /// Every problem found (empty on promote).
+    pub fn reasons(&self) -> &[Reason] {
+        self.decision.reasons()
+    }
+
     /// Package, when known.
-    pub package: Option<String>,
+    pub fn package(&self) -> Option<&str> {
+        self.package.as_deref()
+    }
+
     /// Version, when known.
-    pub version: Option<String>,
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
     /// Artifacts (every file but the metadata files).
-    pub artifacts: Vec<ArtifactRef>,
+    pub fn artifacts(&self) -> &[ArtifactRef] {
+        &self.artifacts
+    }
+
     /// Keys whose signatures counted.
-    pub signers: Vec<SignerRef>,
+    pub fn signers(&self) -> &[SignerRef] {
+        &self.signers
+    }
+
     /// The trust root used.
-    pub trust_root: DocumentRef,
+    pub fn trust_root(&self) -> &DocumentRef {
+        &self.trust_root
+    }
+
     /// The revocation list used.
-    pub revocations: DocumentRef,
+    pub fn revocations(&self) -> &DocumentRef {
+        &self.revocations
+    }
+
     /// Provenance facts.
-    pub provenance: Option<ProvenanceRef>,
+    pub fn provenance(&self) -> Option<&ProvenanceRef> {
+        self.provenance.as_ref()
+    }
+
     /// SHA-256 of release-evidence.json.
-    pub release_evidence_sha256: Option<String>,
+    pub fn release_evidence_sha256(&self) -> Option<&str> {
+        self.release_evidence_sha256.as_deref()
+    }
+
     /// Release-governance facts, when the trust root in force has `governance` (formats §8.3).
-    pub governance: Option<GovernanceRef>,
+    pub fn governance(&self) -> Option<&GovernanceRef> {
+        self.governance.as_ref()
+    }
+
     /// Who ran the release, when governance evidence named it.
-    pub runner: Option<RunnerIdentity>,
+    pub fn runner(&self) -> Option<&RunnerIdentity> {
+        self.runner.as_ref()
+    }
+
     /// State changes this decision warrants.
-    pub updates: Updates,
+    pub fn updates(&self) -> &Updates {
+        &self.updates
+    }
 }
 
 fn meta<'a>(scan: &'a Scan, name: &str) -> Option<&'a [u8]> {
@@ -447,7 +576,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     let scan = input.scan;
     let mut reasons = scan.reasons.clone();
     let mut updates = Updates::default();
-    let mut floor = input.memory.clock_floor;
+    let mut floor = input.memory.state.clock_floor;
     if let Some(f) = floor.filter(|f| input.now < *f) {
         reasons.push(Reason::new(
             Code::ClockUntrusted,
@@ -464,7 +593,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     let root = match root::establish(&RootInputs {
         anchor: input.anchor,
         candidates: &root_candidates,
-        highest_accepted: input.memory.trust_root_version,
+        highest_accepted: input.memory.state.trust_root_version,
         now: input.now,
     }) {
         Ok(r) => Some(r),
@@ -480,16 +609,17 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         revocations::establish(
             r,
             &rev_candidates,
-            input.memory.revocations_version,
+            input.memory.state.revocations_version,
             input.now,
         )
     }) {
         Some(Ok(r)) => r,
+        // Rejected already: the root's or the list's reasons are on record.
         Some(Err(r)) => {
             reasons.extend(r);
-            EffectiveRevocations::default()
+            EffectiveRevocations::unestablished()
         }
-        None => EffectiveRevocations::default(),
+        None => EffectiveRevocations::unestablished(),
     };
     for issued in [
         root.as_ref().map(|r| r.root().payload.issued_at),
@@ -521,8 +651,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     {
         reasons.dedup();
         return Assessment {
-            verdict: Verdict::Reject,
-            reasons,
+            decision: Decision::Reject(reasons),
             package: None,
             version: None,
             artifacts: Vec::new(),
@@ -614,7 +743,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         let outcome = governance::check(&governance::Inputs {
             root: r,
             pins,
-            revoked: revs.keys(),
+            revoked: &revs,
             vault: &input.memory.vault,
             files: governance::Files {
                 claims: g(files::CLAIMS_FILE),
@@ -631,9 +760,10 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             }),
             now: input.now,
         });
-        reasons.extend(outcome.reasons);
-        governance_ref = Some(outcome.receipt);
-        runner = outcome.identity;
+        let (found, receipt, identity) = outcome.into_parts();
+        reasons.extend(found);
+        governance_ref = Some(receipt);
+        runner = identity;
     }
     // Package and version: from the signed statement, else the evidence (minisign-only releases).
     let (package, version) = match (
@@ -672,7 +802,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     // Rollback.
     let bundle_hex = scan.inventory.bundle_sha256.map(|d| hex(&d));
     if let (Some(p), Some(v)) = (&package, &version) {
-        match (ReleaseVersion::parse(v), input.memory.packages.get(p)) {
+        match (ReleaseVersion::parse(v), input.memory.state.packages.get(p)) {
             (Err(e), _) => reasons.push(Reason::new(Code::EvidenceMismatch, e)),
             (Ok(new), Some(old)) => {
                 let old_v = ReleaseVersion::parse(&old.version).ok();
@@ -701,10 +831,11 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     // Verdict and what it changes.
     reasons.dedup();
     cap_reasons(&mut reasons);
-    let verdict = if reasons.is_empty() {
-        Verdict::Promote
+    // The only place a `Promotion` is made.
+    let decision = if reasons.is_empty() {
+        Decision::Promote(Promotion(()))
     } else {
-        Verdict::Reject
+        Decision::Reject(reasons)
     };
     // Roots and lists established under an untrusted clock are refused: they never move the
     // state (issue 11 #8). Only roots not already remembered are new (issue 11 #5).
@@ -725,15 +856,15 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
     }
     if let Some((l, bytes)) = revs
         .list()
-        .filter(|(l, _)| l.version() > input.memory.revocations_version && !clock_untrusted)
+        .filter(|(l, _)| l.version() > input.memory.state.revocations_version && !clock_untrusted)
     {
         updates.revocations = Some((l.version(), bytes.clone()));
     }
-    if verdict == Verdict::Promote {
+    if let Decision::Promote(_) = decision {
         if let (Some(p), Some(v), Some(d)) = (&package, &version, &bundle_hex) {
             updates.promoted = Some((
                 p.clone(),
-                Promoted {
+                PromotedRelease {
                     version: v.clone(),
                     bundle_sha256: d.clone(),
                 },
@@ -752,7 +883,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         signers.extend(signer_refs("provenance", p.signers()));
     }
     Assessment {
-        verdict,
+        decision,
         package,
         version,
         artifacts: artifacts(&scan.inventory.files)
@@ -780,7 +911,6 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         release_evidence_sha256: meta(scan, EVIDENCE_FILE).map(|b| hex(&sha256(b))),
         governance: governance_ref,
         runner,
-        reasons,
         updates,
     }
 }

@@ -164,6 +164,40 @@ pub struct ReceiptPayload {
     pub provenance: Option<ProvenanceRef>,
 }
 
+/// What a receipt states besides its `_type`, verdict and reasons: the [`ReceiptPayload`] members
+/// from `bundle` on, in its order. The verdict and reasons come from a
+/// [`Decision`](crate::policy::Decision) when signing ([`sign_receipt`]), so a promote receipt
+/// needs [`crate::policy::assess`]'s [`Promotion`](crate::policy::Promotion).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptFacts {
+    /// The bundle file.
+    pub bundle: BundleRef,
+    /// Package, when known.
+    pub package: Option<String>,
+    /// Version, when known.
+    pub version: Option<String>,
+    /// Artifacts, inline (see [`ReceiptPayload::artifacts`]).
+    pub artifacts: Vec<ArtifactRef>,
+    /// Trust root used.
+    pub trust_root: DocumentRef,
+    /// Revocation list used.
+    pub revocations: DocumentRef,
+    /// Keys whose signatures counted.
+    pub signers: Vec<SignerRef>,
+    /// When the verification ran (system clock).
+    pub verified_at: Timestamp,
+    /// The appliance.
+    pub appliance: ApplianceRef,
+    /// The evidence record.
+    pub evidence: EvidenceRef,
+    /// SHA-256 of release-evidence.json, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_evidence_sha256: Option<String>,
+    /// Provenance builder and source, when verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ProvenanceRef>,
+}
+
 /// Most artifacts listed inside a receipt; a longer list goes to a side file beside it, so that
 /// every receipt stays far below the 1 MiB that receipt readers accept.
 pub const MAX_INLINE_ARTIFACTS: usize = 1000;
@@ -329,6 +363,7 @@ use crate::appliance_key::ApplianceKey;
 use crate::atomic::{self, Storage, WriteError, MODE_DIR_PUBLIC, MODE_PUBLIC};
 use crate::document::dsse::{self, payload_type, Envelope};
 use crate::keys::{hex, Key, KeyEntry, KeyMaterial};
+use crate::policy::Decision;
 use airlock_core::digest::sha256;
 use std::path::Path;
 
@@ -338,19 +373,37 @@ pub const RECEIPTS_DIR: &str = airlock_formats::layout::media::RECEIPTS_DIR;
 /// Largest receipt envelope or key entry file read.
 pub const MAX_RECEIPT_BYTES: usize = crate::json::MAX_DOCUMENT_BYTES;
 
-/// Signs `payload` as a DSSE envelope (payloadType [`payload_type::RECEIPT`]) with the appliance
-/// key; returns the envelope file's bytes.
-pub fn sign_receipt(payload: &ReceiptPayload, key: &ApplianceKey) -> Vec<u8> {
-    sign_receipt_with(payload, None, None, key)
+/// Signs a receipt stating `decision` and `facts` as a DSSE envelope (payloadType
+/// [`payload_type::RECEIPT`]) with the appliance key; returns the envelope file's bytes. A promote
+/// receipt takes [`Decision::Promote`], which only [`crate::policy::assess`] can make:
+///
+/// ```compile_fail,E0423
+/// // A hand-made proof does not compile, so neither does a promote receipt without `assess`.
+/// use airlock_verifier::policy::{Decision, Promotion};
+/// let _ = Decision::Promote(Promotion(()));
+/// ```
+///
+/// ```
+/// // The same path, rejecting: compiles (rejecting needs no proof).
+/// use airlock_verifier::policy::Decision;
+/// let _ = Decision::Reject(Vec::new());
+/// ```
+pub fn sign_receipt(decision: &Decision, facts: &ReceiptFacts, key: &ApplianceKey) -> Vec<u8> {
+    sign_receipt_with(decision, facts, None, None, key)
 }
 
-/// The payload with the artifact listing members (formats §6.2) and, when the trust root in force
-/// has `governance`, the `governance` object (formats §8.3) after the payload's own members (a
-/// receipt under a root without governance has no `governance` member at all).
+/// The payload as signed: [`ReceiptPayload`]'s members (the verdict and reasons from the
+/// decision), then the artifact listing members (formats §6.2) and, when the trust root in force
+/// has `governance`, the `governance` object (formats §8.3) (a receipt under a root without
+/// governance has no `governance` member at all).
 #[derive(Serialize)]
 struct FullPayload<'a> {
+    #[serde(rename = "_type")]
+    type_: &'a str,
+    verdict: Verdict,
+    reasons: &'a [Reason],
     #[serde(flatten)]
-    payload: &'a ReceiptPayload,
+    facts: &'a ReceiptFacts,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     listing: Option<&'a ArtifactListing>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -359,13 +412,17 @@ struct FullPayload<'a> {
 
 /// [`sign_receipt`] with the artifact listing members and the `governance` object, when given.
 pub fn sign_receipt_with(
-    payload: &ReceiptPayload,
+    decision: &Decision,
+    facts: &ReceiptFacts,
     listing: Option<&ArtifactListing>,
     governance: Option<&GovernanceRef>,
     key: &ApplianceKey,
 ) -> Vec<u8> {
     let body = dsse::to_pretty_json(&FullPayload {
-        payload,
+        type_: RECEIPT_TYPE,
+        verdict: decision.verdict(),
+        reasons: decision.reasons(),
+        facts,
         listing,
         governance,
     });

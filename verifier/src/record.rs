@@ -16,12 +16,10 @@ use crate::atomic::Storage;
 use crate::bundle::Scan;
 use crate::evidence::{self, LogHead, Record};
 use crate::keys::hex;
-use crate::policy::{Assessment, Memory, Promoted};
-use crate::receipt::{
-    self, ApplianceRef, BundleRef, EvidenceRef, ImageRef, ReceiptPayload, RECEIPT_TYPE,
-};
+use crate::policy::{Assessment, Memory};
+use crate::receipt::{self, ApplianceRef, BundleRef, EvidenceRef, ImageRef, ReceiptFacts};
 use crate::run::RunError;
-use crate::state::{EvidenceMark, Mode, PromotedRelease, StateData, StateDir};
+use crate::state::{EvidenceMark, Mode, StateData, StateDir};
 use crate::timestamp::Timestamp;
 use crate::trust::Candidate;
 use airlock_core::digest::sha256;
@@ -140,25 +138,9 @@ impl<'a> Recorder<'a> {
             })
             .collect();
         Ok(Memory {
-            trust_root_version: self.data.trust_root_version,
-            revocations_version: self.data.revocations_version,
+            state: self.data.clone(),
             stored_roots,
-            clock_floor: self.data.clock_floor,
             vault: crate::vault::Vault::load(self.state.path()),
-            packages: self
-                .data
-                .packages
-                .iter()
-                .map(|(p, r)| {
-                    (
-                        p.clone(),
-                        Promoted {
-                            version: r.version.clone(),
-                            bundle_sha256: r.bundle_sha256.clone(),
-                        },
-                    )
-                })
-                .collect(),
         })
     }
 
@@ -178,7 +160,7 @@ impl<'a> Recorder<'a> {
         if self.halted {
             return (None, Some(format!("{rel}: an earlier write failed, so nothing more is written in this run; no receipt was written and the state was not updated")));
         }
-        let (artifacts, mut listing, side_file) = receipt::artifact_fields(&a.artifacts);
+        let (artifacts, mut listing, side_file) = receipt::artifact_fields(a.artifacts());
         if let Some(bytes) = side_file {
             // Before the receipt that names it; a file left without a receipt claims nothing.
             match receipt::write_listing(
@@ -196,21 +178,18 @@ impl<'a> Recorder<'a> {
                 }
             }
         }
-        let payload = ReceiptPayload {
-            type_: RECEIPT_TYPE.into(),
-            verdict: a.verdict,
-            reasons: a.reasons.clone(),
+        let facts = ReceiptFacts {
             bundle: BundleRef {
                 file: rel.to_owned(),
                 sha256: scan.inventory.bundle_sha256.map(|d| hex(&d)),
                 size: scan.inventory.bundle_size,
             },
-            package: a.package.clone(),
-            version: a.version.clone(),
+            package: a.package().map(str::to_owned),
+            version: a.version().map(str::to_owned),
             artifacts,
-            trust_root: a.trust_root.clone(),
-            revocations: a.revocations.clone(),
-            signers: a.signers.clone(),
+            trust_root: a.trust_root().clone(),
+            revocations: a.revocations().clone(),
+            signers: a.signers().to_vec(),
             verified_at: now,
             appliance: ApplianceRef {
                 key_id: key.key_id().to_string(),
@@ -221,17 +200,17 @@ impl<'a> Recorder<'a> {
                 seq: head.next_seq,
                 prev: head.prev.clone(),
             },
-            release_evidence_sha256: a.release_evidence_sha256.clone(),
-            provenance: a.provenance.clone(),
+            release_evidence_sha256: a.release_evidence_sha256().map(str::to_owned),
+            provenance: a.provenance().cloned(),
         };
         let envelope =
-            receipt::sign_receipt_with(&payload, Some(&listing), a.governance.as_ref(), key);
+            receipt::sign_receipt_with(a.decision(), &facts, Some(&listing), a.governance(), key);
         let record = Record::new(
             head,
             now,
-            payload.bundle.sha256.as_deref(),
-            a.verdict,
-            &a.reasons,
+            facts.bundle.sha256.as_deref(),
+            a.verdict(),
+            a.reasons(),
             Some(&hex(&sha256(&envelope))),
             key,
         );
@@ -268,7 +247,7 @@ impl<'a> Recorder<'a> {
             self.storage,
             &self.media,
             file_name,
-            a.verdict,
+            a.verdict(),
             &envelope,
         ) {
             Ok(r) => r,
@@ -295,32 +274,18 @@ impl<'a> Recorder<'a> {
             return Ok(());
         };
         let mut next = self.data.clone();
-        let u = &a.updates;
+        let u = a.updates();
         for (v, bytes) in &u.roots {
             self.state
                 .store_trust_root(self.storage, *v, bytes)
                 .map_err(|e| e.to_string())?;
-            next.trust_root_version = next.trust_root_version.max(*v);
         }
-        next.trust_root_version = next
-            .trust_root_version
-            .max(u.trust_root_version.unwrap_or(0));
-        if let Some((v, bytes)) = &u.revocations {
+        if let Some((_, bytes)) = &u.revocations {
             self.state
                 .store_revocations(self.storage, bytes)
                 .map_err(|e| e.to_string())?;
-            next.revocations_version = next.revocations_version.max(*v);
         }
-        if let Some((p, r)) = &u.promoted {
-            next.packages.insert(
-                p.clone(),
-                PromotedRelease {
-                    version: r.version.clone(),
-                    bundle_sha256: r.bundle_sha256.clone(),
-                },
-            );
-        }
-        next.clock_floor = next.clock_floor.max(u.clock_floor);
+        next.apply(u);
         next.evidence = EvidenceMark {
             seq: record.seq(),
             record: Some(String::from_utf8_lossy(record.line()).into_owned()),

@@ -209,11 +209,11 @@ fn verify_run(
         remember(&mut memory, &assessment);
         report.results.push(BundleResult {
             bundle: rel.clone(),
-            verdict: assessment.verdict,
-            package: assessment.package,
-            version: assessment.version,
-            reasons: assessment.reasons,
-            runner: assessment.runner,
+            verdict: assessment.verdict(),
+            package: assessment.package().map(str::to_owned),
+            version: assessment.version().map(str::to_owned),
+            reasons: assessment.reasons().to_vec(),
+            runner: assessment.runner().cloned(),
             receipt,
         });
     }
@@ -261,25 +261,17 @@ fn pinned_anchor(trust: &media::MediaTrust, pin: &str) -> Result<Vec<u8>, RunErr
         })
 }
 
-/// Carries one decision's updates into the memory the next bundle of the run is judged by.
+/// Carries one decision's updates into the memory the next bundle of the run is judged by: the
+/// same [`crate::state::StateData::apply`] the state file is written with, and the roots.
 fn remember(memory: &mut Memory, a: &Assessment) {
-    for (v, bytes) in &a.updates.roots {
-        memory.trust_root_version = memory.trust_root_version.max(*v);
+    let u = a.updates();
+    for (v, bytes) in &u.roots {
         memory.stored_roots.push(Candidate {
             source: format!("state:trust-root/{v}.json"),
             bytes: bytes.clone(),
         });
     }
-    memory.trust_root_version = memory
-        .trust_root_version
-        .max(a.updates.trust_root_version.unwrap_or(0));
-    if let Some((v, _)) = &a.updates.revocations {
-        memory.revocations_version = memory.revocations_version.max(*v);
-    }
-    if let Some((p, promoted)) = &a.updates.promoted {
-        memory.packages.insert(p.clone(), promoted.clone());
-    }
-    memory.clock_floor = memory.clock_floor.max(a.updates.clock_floor);
+    memory.state.apply(u);
 }
 
 /// The default state directory: `$AIRLOCK_STATE` or `/var/lib/airlock`.

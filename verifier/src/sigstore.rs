@@ -85,27 +85,78 @@ pub enum Signed<'a> {
     Sha256([u8; 32]),
 }
 
-/// A bundle that passed steps 1–5: the signer's verified claims.
+/// A bundle that passed steps 1–5: the signer's verified claims. Only [`verify_keyless`] makes
+/// one (private fields, no public constructor), so claims in hand were verified.
+///
+/// ```compile_fail,E0451
+/// // Not by hand (this literal compiles if the fields are public).
+/// use airlock_verifier::sigstore::Verified;
+/// let _ = Verified {
+///     issuer: String::new(),
+///     subject: String::new(),
+///     leaf_der: Vec::new(),
+///     log_index: 0,
+///     integrated_time: None,
+///     extensions: Vec::new(),
+///     dsse_payload: None,
+/// };
+/// ```
+///
+/// ```
+/// // The same path compiles; only reading one is public.
+/// use airlock_verifier::sigstore::Verified;
+/// fn issuer(v: &Verified) -> &str {
+///     v.issuer()
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8 or the legacy .1.1).
-    pub issuer: String,
-    /// The certificate's SAN (URI or email).
-    pub subject: String,
-    /// DER of the leaf certificate.
-    pub leaf_der: Vec<u8>,
-    /// Index of the first transparency log entry.
-    pub log_index: u64,
-    /// The Rekor v1 integrated time under a verified SET/inclusion (seconds since the epoch);
-    /// `None` for Rekor v2 entries, whose time is an RFC 3161 timestamp.
-    pub integrated_time: Option<i64>,
-    /// The leaf's Fulcio extensions (arc 1.3.6.1.4.1.57264.1): dotted OID → value.
-    pub extensions: Vec<(String, String)>,
-    /// The DSSE envelope's `(payloadType, payload)`, when the bundle signs one.
-    pub dsse_payload: Option<(String, Vec<u8>)>,
+    issuer: String,
+    subject: String,
+    leaf_der: Vec<u8>,
+    log_index: u64,
+    integrated_time: Option<i64>,
+    extensions: Vec<(String, String)>,
+    dsse_payload: Option<(String, Vec<u8>)>,
 }
 
 impl Verified {
+    /// OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8 or the legacy .1.1).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The certificate's SAN (URI or email).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// DER of the leaf certificate.
+    pub fn leaf_der(&self) -> &[u8] {
+        &self.leaf_der
+    }
+
+    /// Index of the first transparency log entry.
+    pub fn log_index(&self) -> u64 {
+        self.log_index
+    }
+
+    /// The Rekor v1 integrated time under a verified SET/inclusion (seconds since the epoch);
+    /// `None` for Rekor v2 entries, whose time is an RFC 3161 timestamp.
+    pub fn integrated_time(&self) -> Option<i64> {
+        self.integrated_time
+    }
+
+    /// The leaf's Fulcio extensions (arc 1.3.6.1.4.1.57264.1): dotted OID → value.
+    pub fn extensions(&self) -> &[(String, String)] {
+        &self.extensions
+    }
+
+    /// The DSSE envelope's `(payloadType, payload)`, when the bundle signs one.
+    pub fn into_dsse_payload(self) -> Option<(String, Vec<u8>)> {
+        self.dsse_payload
+    }
+
     /// `sha256:` of the leaf certificate's DER: the signer's fingerprint in receipts.
     pub fn fingerprint(&self) -> String {
         format!(

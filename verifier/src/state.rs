@@ -27,6 +27,7 @@ use crate::appliance_key::{ApplianceKey, KeyFileError};
 use crate::atomic::{self, Storage, WriteError, MODE_DIR_PRIVATE, MODE_PRIVATE};
 use crate::document::dsse::to_pretty_json;
 use crate::keys::{decode_base64, encode_base64};
+use crate::policy::Updates;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -94,6 +95,27 @@ impl Default for StateData {
             packages: BTreeMap::new(),
             evidence: EvidenceMark::default(),
         }
+    }
+}
+
+impl StateData {
+    /// Takes in what one decision changes: the one update of the state, used both for the
+    /// memory the next bundle of a run is judged by ([`crate::run`]) and for the `state.json`
+    /// written with the decision ([`crate::record`]). Versions and the clock floor only rise.
+    pub fn apply(&mut self, u: &Updates) {
+        for (v, _) in &u.roots {
+            self.trust_root_version = self.trust_root_version.max(*v);
+        }
+        self.trust_root_version = self
+            .trust_root_version
+            .max(u.trust_root_version.unwrap_or(0));
+        if let Some((v, _)) = &u.revocations {
+            self.revocations_version = self.revocations_version.max(*v);
+        }
+        if let Some((p, r)) = &u.promoted {
+            self.packages.insert(p.clone(), r.clone());
+        }
+        self.clock_floor = self.clock_floor.max(u.clock_floor);
     }
 }
 

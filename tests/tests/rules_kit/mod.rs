@@ -475,11 +475,11 @@ pub fn assess_scan(scan: &Scan, anchor: &[u8]) -> Assessment {
 }
 
 pub fn codes(a: &Assessment) -> BTreeSet<&'static str> {
-    a.reasons.iter().map(|r| r.code.as_str()).collect()
+    a.reasons().iter().map(|r| r.code.as_str()).collect()
 }
 
 fn show(a: &Assessment) -> String {
-    a.reasons
+    a.reasons()
         .iter()
         .map(|r| format!("\n    {}: {}", r.code, r.message))
         .collect()
@@ -490,9 +490,9 @@ fn show(a: &Assessment) -> String {
 pub fn expect(case: &str, a: &Assessment, want: &[Code]) {
     let want: BTreeSet<&str> = want.iter().map(|c| c.as_str()).collect();
     assert!(
-        a.verdict == Verdict::Reject && codes(a) == want,
+        a.verdict() == Verdict::Reject && codes(a) == want,
         "case {case}: expected reject with exactly {want:?}, got {} with {:?}:{}",
-        a.verdict,
+        a.verdict(),
         codes(a),
         show(a)
     );
@@ -502,9 +502,9 @@ pub fn expect(case: &str, a: &Assessment, want: &[Code]) {
 #[track_caller]
 pub fn expect_promote(case: &str, a: &Assessment) {
     assert!(
-        a.verdict == Verdict::Promote,
+        a.verdict() == Verdict::Promote,
         "case {case}: expected promote, got {}:{}",
-        a.verdict,
+        a.verdict(),
         show(a)
     );
 }

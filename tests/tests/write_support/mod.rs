@@ -485,6 +485,43 @@ pub fn sample_payload(
     }
 }
 
+/// The members of `p` a receipt states besides its verdict and reasons (for
+/// `receipt::sign_receipt`, which takes those from a `policy::Decision`).
+pub fn facts(
+    p: &airlock_verifier::receipt::ReceiptPayload,
+) -> airlock_verifier::receipt::ReceiptFacts {
+    airlock_verifier::receipt::ReceiptFacts {
+        bundle: p.bundle.clone(),
+        package: p.package.clone(),
+        version: p.version.clone(),
+        artifacts: p.artifacts.clone(),
+        trust_root: p.trust_root.clone(),
+        revocations: p.revocations.clone(),
+        signers: p.signers.clone(),
+        verified_at: p.verified_at,
+        appliance: p.appliance.clone(),
+        evidence: p.evidence.clone(),
+        release_evidence_sha256: p.release_evidence_sha256.clone(),
+        provenance: p.provenance.clone(),
+    }
+}
+
+/// A receipt envelope for any payload, signed with the raw appliance key as the appliance's
+/// receipt writer lays it out. The writer itself (`receipt::sign_receipt`) writes a promote
+/// receipt only with `policy::assess`'s proof; a test holding the key forges one like this (the
+/// key is all an attacker would need, too).
+pub fn forge_receipt(
+    p: &airlock_verifier::receipt::ReceiptPayload,
+    key: &airlock_verifier::appliance_key::ApplianceKey,
+) -> Vec<u8> {
+    use airlock_formats::document::dsse;
+    dsse::sign(
+        dsse::payload_type::RECEIPT,
+        &dsse::to_pretty_json(p),
+        &[(key.key_id().as_str(), key.signing_key())],
+    )
+}
+
 /// A deterministic appliance key.
 pub fn test_key(seed: u8) -> airlock_verifier::appliance_key::ApplianceKey {
     airlock_verifier::appliance_key::ApplianceKey::from_signing_key(

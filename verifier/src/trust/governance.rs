@@ -2,6 +2,7 @@
 //! failure is reported with the code §8 assigns; nothing stops at the first problem.
 
 use super::jws::Jws;
+use super::revocations::EffectiveRevocations;
 use super::root::TrustedRoot;
 use super::signatures::RevokedKeys;
 use crate::document::governance::{
@@ -342,15 +343,35 @@ impl RunnerIdentity {
     }
 }
 
-/// The outcome of the governance checks for one bundle.
-#[derive(Debug, Clone, Default)]
+/// The outcome of the governance checks for one bundle. Only [`check`] makes one (private
+/// fields, no `Default`, no public constructor): an outcome without reasons was checked.
+#[derive(Debug, Clone)]
 pub struct Outcome {
+    reasons: Vec<Reason>,
+    receipt: GovernanceRef,
+    identity: Option<RunnerIdentity>,
+}
+
+impl Outcome {
     /// Every problem.
-    pub reasons: Vec<Reason>,
+    pub fn reasons(&self) -> &[Reason] {
+        &self.reasons
+    }
+
     /// For the receipt.
-    pub receipt: GovernanceRef,
+    pub fn receipt(&self) -> &GovernanceRef {
+        &self.receipt
+    }
+
     /// The runner identity, when the claims could be read.
-    pub identity: Option<RunnerIdentity>,
+    pub fn identity(&self) -> Option<&RunnerIdentity> {
+        self.identity.as_ref()
+    }
+
+    /// (reasons, receipt facts, runner identity).
+    pub fn into_parts(self) -> (Vec<Reason>, GovernanceRef, Option<RunnerIdentity>) {
+        (self.reasons, self.receipt, self.identity)
+    }
 }
 
 /// Everything the governance checks look at.
@@ -359,8 +380,8 @@ pub struct Inputs<'a> {
     pub root: &'a TrustedRoot,
     /// Its validated pins.
     pub pins: &'a Pins,
-    /// Revoked keys.
-    pub revoked: &'a RevokedKeys,
+    /// The revocations in force.
+    pub revoked: &'a EffectiveRevocations,
     /// The vault.
     pub vault: &'a Vault,
     /// The files.
@@ -509,7 +530,11 @@ fn verify_hmac_claims(
 
 /// Runs every governance check for one bundle.
 pub fn check(input: &Inputs<'_>) -> Outcome {
-    let mut out = Outcome::default();
+    let mut out = Outcome {
+        reasons: Vec::new(),
+        receipt: GovernanceRef::default(),
+        identity: None,
+    };
     let mut reasons = Vec::new();
     let missing = |f: &str| {
         Reason::new(
@@ -530,7 +555,7 @@ pub fn check(input: &Inputs<'_>) -> Outcome {
     }
     let keys = Keyring::Root {
         root: input.root,
-        revoked: input.revoked,
+        revoked: input.revoked.keys(),
         vault: input.vault,
     };
     // 2. The evidence log.

@@ -1,7 +1,9 @@
 //! Verification: parsed documents + the anchor + the appliance's state → verified facts. The fact
 //! types ([`root::TrustedRoot`], [`revocations::EffectiveRevocations`], [`release::VerifiedRelease`],
-//! [`provenance::VerifiedProvenance`]) have private fields and no public constructor: the functions
-//! here that check the signatures are the only way to obtain one.
+//! [`provenance::VerifiedProvenance`], [`governance::Outcome`], and [`crate::sigstore::Verified`])
+//! have private fields, no `Default` and no public constructor: the functions here that check the
+//! signatures are the only way to obtain one. A decision built on them carries
+//! [`crate::policy::Promotion`], which only [`crate::policy::assess`] makes.
 
 pub mod governance;
 mod jws;

@@ -116,7 +116,7 @@ pub fn verify_files(
             SIGSTORE_FILE,
             &mut count,
         );
-        if let Some((kind, payload)) = verified.and_then(|v| v.dsse_payload) {
+        if let Some((kind, payload)) = verified.and_then(|v| v.into_dsse_payload()) {
             if kind != payload_type::IN_TOTO {
                 return Err(invalid_in(
                     SIGSTORE_FILE,

@@ -222,7 +222,7 @@ pub fn verify(
             &mut count,
         );
         // A DSSE bundle carries the §5.2 statement: the same rules as checksums.txt.sig.json.
-        if let Some((kind, payload)) = verified.and_then(|v| v.dsse_payload) {
+        if let Some((kind, payload)) = verified.and_then(|v| v.into_dsse_payload()) {
             let checked = if kind == payload_type::IN_TOTO {
                 check_statement(&payload, files.checksums)
             } else {

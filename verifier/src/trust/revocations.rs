@@ -11,8 +11,36 @@ use crate::timestamp::Timestamp;
 use airlock_core::digest::Sha256Digest;
 use std::collections::BTreeSet;
 
-/// The revocations in force. Only [`establish`] makes one.
-#[derive(Debug, Clone, Default)]
+/// The revocations in force. Only [`establish`] makes one (and, for a bundle already rejected,
+/// [`EffectiveRevocations::unestablished`]): no `Default`, no public constructor, private fields.
+///
+/// ```compile_fail,E0599
+/// // "Nothing revoked" cannot be made up outside verification.
+/// let _ = <airlock_verifier::trust::revocations::EffectiveRevocations>::default();
+/// ```
+///
+/// ```compile_fail,E0451
+/// // Nor by hand (this literal compiles if the fields are public).
+/// use airlock_verifier::trust::revocations::EffectiveRevocations;
+/// use airlock_verifier::trust::signatures::RevokedKeys;
+/// let _ = EffectiveRevocations {
+///     list: None,
+///     keys: RevokedKeys::default(),
+///     versions: Default::default(),
+///     artifacts: Default::default(),
+/// };
+/// ```
+///
+/// ```
+/// // The same paths compile; only reading one is public.
+/// use airlock_verifier::trust::revocations::EffectiveRevocations;
+/// use airlock_verifier::trust::signatures::RevokedKeys;
+/// let _ = RevokedKeys::default();
+/// fn none_listed(r: &EffectiveRevocations) -> bool {
+///     r.list().is_none()
+/// }
+/// ```
+#[derive(Debug, Clone)]
 pub struct EffectiveRevocations {
     list: Option<(Revocations, Vec<u8>)>,
     keys: RevokedKeys,
@@ -21,6 +49,24 @@ pub struct EffectiveRevocations {
 }
 
 impl EffectiveRevocations {
+    /// No list: what a fresh appliance is under when none was offered ([`establish`]).
+    fn none() -> Self {
+        Self {
+            list: None,
+            keys: RevokedKeys::default(),
+            versions: BTreeSet::new(),
+            artifacts: BTreeSet::new(),
+        }
+    }
+
+    /// What [`crate::policy::assess`] checks the rest of a bundle against when no revocations
+    /// could be established (no trust root in force, or the lists offered were refused):
+    /// nothing revoked. It is called only after a reason for that failure was recorded, so the
+    /// bundle is rejected whatever else is found; the other checks run on to list every problem.
+    pub(crate) fn unestablished() -> Self {
+        Self::none()
+    }
+
     /// The list in force and its file bytes (None when no list exists yet).
     pub fn list(&self) -> Option<&(Revocations, Vec<u8>)> {
         self.list.as_ref()
@@ -109,7 +155,7 @@ pub fn establish(
                 format!("no revocation list was presented, but this appliance already accepted version {highest_seen}"),
             )]);
         }
-        return Ok(EffectiveRevocations::default());
+        return Ok(EffectiveRevocations::none());
     };
     if newest.version() < highest_seen {
         reasons.push(Reason::new(

@@ -22,7 +22,30 @@ pub const MAX_CHAIN: u64 = 256;
 /// Most trust-root files considered.
 pub const MAX_CANDIDATES: usize = 8192;
 
-/// The trust root this verification runs under. Only [`establish`] makes one.
+/// The trust root this verification runs under. Only [`establish`] makes one: private fields, no
+/// `Default`, no public constructor.
+///
+/// ```compile_fail,E0599
+/// // Not by default.
+/// let _ = <airlock_verifier::trust::root::TrustedRoot>::default();
+/// ```
+///
+/// ```compile_fail,E0451
+/// // Nor from a parsed (unverified) document.
+/// use airlock_verifier::trust::root::TrustedRoot;
+/// fn forge(root: airlock_formats::document::trust_root::TrustRoot) -> TrustedRoot {
+///     TrustedRoot { root, accepted: Vec::new(), key_history: Default::default() }
+/// }
+/// ```
+///
+/// ```
+/// // The paths above are right: naming and reading one compiles.
+/// use airlock_verifier::trust::root::TrustedRoot;
+/// fn version(r: &TrustedRoot) -> u64 {
+///     r.version()
+/// }
+/// let _: Option<airlock_formats::document::trust_root::TrustRoot> = None;
+/// ```
 #[derive(Debug, Clone)]
 pub struct TrustedRoot {
     root: TrustRoot,

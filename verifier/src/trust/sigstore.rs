@@ -27,10 +27,10 @@ pub struct SigstoreClaims {
 
 /// Whether a verified certificate matches an identity pin (formats §9.1).
 pub fn identity_matches(pin: &SigstoreIdentity, v: &Verified) -> bool {
-    pin.issuer == v.issuer
-        && glob_match(&pin.subject, &v.subject)
+    pin.issuer == v.issuer()
+        && glob_match(&pin.subject, v.subject())
         && pin.extensions.iter().all(|(oid, glob)| {
-            v.extensions
+            v.extensions()
                 .iter()
                 .any(|(o, value)| o == oid && glob_match(glob, value))
         })
@@ -92,7 +92,8 @@ pub(crate) fn count_bundle(
     else {
         count.unknown.push(format!(
             "Sigstore identity {} ({}) in {what}",
-            v.subject, v.issuer
+            v.subject(),
+            v.issuer()
         ));
         return Some(v);
     };
@@ -101,10 +102,10 @@ pub(crate) fn count_bundle(
     if let Some(s) = count.counted.get_mut(before) {
         s.fingerprint = v.fingerprint();
         s.sigstore = Some(SigstoreClaims {
-            issuer: v.issuer.clone(),
-            subject: v.subject.clone(),
-            log_index: v.log_index,
-            integrated_time: v.integrated_time,
+            issuer: v.issuer().to_owned(),
+            subject: v.subject().to_owned(),
+            log_index: v.log_index(),
+            integrated_time: v.integrated_time(),
         });
     }
     Some(v)
