@@ -42,8 +42,14 @@ pub fn run(prepare: Option<&Path>) -> Result<u8, String> {
     crate::console::out(format_args!("{}", output::human_report(&report)));
     crate::outln!(
         "\nReceipts are in {}, the evidence log in {}.",
-        layout.media.join("receipts").display(),
-        layout.media.join("evidence").display()
+        layout
+            .media
+            .join(airlock_formats::layout::media::RECEIPTS_DIR)
+            .display(),
+        layout
+            .media
+            .join(airlock_formats::layout::media::EVIDENCE_DIR)
+            .display()
     );
     crate::outln!(
         "Check them with:\n  airlock receipt verify {}/receipts/<file> --key {}\n  airlock evidence verify {} --key {}",

@@ -409,11 +409,8 @@ fn extract(
     out: &Path,
 ) -> Result<u8, String> {
     let read = |p: &Path| {
-        airlock_verifier::atomic::read_limited(
-            p,
-            airlock_verifier::receipt::MAX_RECEIPT_BYTES as u64,
-        )
-        .map_err(|e| format!("{}: {e}", p.display()))
+        airlock_verifier::media::read_capped(p, airlock_verifier::receipt::MAX_RECEIPT_BYTES as u64)
+            .map_err(|e| format!("{} {e}", p.display()))
     };
     let envelope = read(receipt)?;
     let payload = match (appliances, key) {

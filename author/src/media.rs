@@ -8,6 +8,7 @@ use super::fsutil;
 use super::pack::files;
 use airlock_formats::document::revocations::Revocations;
 use airlock_formats::document::trust_root::TrustRoot;
+use airlock_formats::layout::media as layout;
 use airlock_formats::timestamp::Timestamp;
 use airlock_verifier::trust::{revocations, root, Candidate};
 use std::collections::BTreeMap;
@@ -120,7 +121,7 @@ pub fn prepare_media(
     for b in bundles {
         Compression::for_path(b)?;
     }
-    fsutil::create_dir(&dir.join("inbox"))?;
+    fsutil::create_dir(&dir.join(layout::INBOX_DIR))?;
     let mut written = Vec::new();
     // The bootstrap file is the newest root (the anchor itself when nothing newer is carried).
     let newest = by_version
@@ -132,7 +133,12 @@ pub fn prepare_media(
     let last = by_version.keys().next_back().copied();
     for (v, b) in &by_version {
         if Some(*v) != last {
-            put(dir, &format!("trust-root/{v}.json"), b, &mut written)?;
+            put(
+                dir,
+                &format!("{}/{v}.json", layout::TRUST_ROOT_DIR),
+                b,
+                &mut written,
+            )?;
         }
     }
     if let Some(b) = &rev_bytes {
@@ -144,7 +150,7 @@ pub fn prepare_media(
             .ok_or_else(|| format!("{}: not a file", b.display()))?
             .to_string_lossy()
             .to_string();
-        let dest = dir.join("inbox").join(&name);
+        let dest = dir.join(layout::INBOX_DIR).join(&name);
         if dest.exists() && read(&dest)? != read(b)? {
             return Err(format!(
                 "{}: already on the media with different content",
@@ -155,7 +161,7 @@ pub fn prepare_media(
             let mut src = std::fs::File::open(b).map_err(|e| format!("{}: {e}", b.display()))?;
             fsutil::write_new_with(&dest, |w| std::io::copy(&mut src, w).map(drop))?;
         }
-        written.push(format!("inbox/{name}"));
+        written.push(format!("{}/{name}", layout::INBOX_DIR));
     }
     Ok(MediaReport {
         written,

@@ -5,6 +5,7 @@
 //! known here instead.
 
 use super::media;
+use airlock_formats::layout::media as layout;
 use airlock_verifier::run::{self, RunReport, VerifyOptions, WriteMode};
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ pub fn dry_run(
             copy_into(&path, &sim.join(&name))?;
         }
     }
-    for sub in ["trust-root", "inbox"] {
+    for sub in [layout::TRUST_ROOT_DIR, layout::INBOX_DIR] {
         for (name, path) in plain_files(&media_dir.join(sub))? {
             copy_into(&path, &sim.join(sub).join(name))?;
         }

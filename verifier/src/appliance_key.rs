@@ -248,7 +248,7 @@ impl ApplianceKey {
 
     /// Checks that the key entry at `path` is this key.
     pub fn check_public_file(&self, path: &Path) -> Result<(), KeyFileError> {
-        let bytes = atomic::read_limited(path, 64 * 1024)
+        let bytes = crate::nofollow::read_capped(path, 64 * 1024)
             .map_err(|e| KeyFileError::Io(path.to_owned(), e))?;
         let entry: KeyEntry = crate::json::parse(&bytes)
             .map_err(|e| KeyFileError::Invalid(path.to_owned(), e.to_string()))?;
@@ -301,7 +301,7 @@ impl ApplianceKey {
                 ),
             ));
         }
-        let mut bytes = atomic::read_limited(&path, 16 * 1024)
+        let mut bytes = crate::nofollow::read_capped(&path, 16 * 1024)
             .map_err(|e| KeyFileError::Io(path.clone(), e))?;
         let parsed = std::str::from_utf8(&bytes)
             .map_err(|_| "not UTF-8 PEM".to_string())

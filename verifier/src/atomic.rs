@@ -696,26 +696,6 @@ pub fn remove_stale_temps(storage: &dyn Storage, dir: &Path) -> Result<Vec<OsStr
     Ok(removed)
 }
 
-/// Reads a regular file (not through a symlink, not a FIFO, one hard link: [`nofollow::open_read`]),
-/// refusing more than `limit` bytes.
-pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let (f, meta) = nofollow::open_read(path)?;
-    if meta.len() > limit {
-        return Err(io::Error::other(format!(
-            "{} bytes, more than the {limit}-byte limit",
-            meta.len()
-        )));
-    }
-    let mut out = Vec::with_capacity(meta.len() as usize);
-    f.take(limit + 1).read_to_end(&mut out)?;
-    if out.len() as u64 > limit {
-        return Err(io::Error::other(format!(
-            "more than the {limit}-byte limit"
-        )));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -883,7 +883,7 @@ pub fn check_media_against_appliance(
 
 /// Reads a log for verification (regular file, no symlink, at most [`MAX_LOG_BYTES`]).
 pub fn read_log(path: &Path) -> io::Result<Vec<u8>> {
-    atomic::read_limited(path, MAX_LOG_BYTES)
+    crate::nofollow::read_capped(path, MAX_LOG_BYTES)
 }
 
 #[derive(Serialize)]

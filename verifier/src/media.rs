@@ -5,8 +5,8 @@
 use crate::nofollow;
 use crate::reason::{Code, Reason};
 use crate::trust::Candidate;
+use airlock_formats::layout::media as layout;
 use std::fs;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// Largest trust file read from the media.
@@ -23,25 +23,11 @@ pub const MAX_TRUST_TOTAL: u64 = 4 << 20;
 /// Reads a regular file of at most `cap` bytes, not through a link, not blocking on a FIFO, and
 /// not a file with several hard links ([`crate::nofollow`]).
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    let (file, meta) = nofollow::open_read(path).map_err(|e| match e.raw_os_error() {
+    nofollow::read_capped(path, cap).map_err(|e| match e.raw_os_error() {
         Some(_) => format!("cannot be read: {e}"),
         // Airlock's own refusals read as a sentence: "is not a regular file (a FIFO)…".
         None => e.to_string(),
-    })?;
-    if meta.len() > cap {
-        return Err(format!(
-            "is {} bytes, more than the {cap}-byte limit",
-            meta.len()
-        ));
-    }
-    let mut out = Vec::new();
-    file.take(cap + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("cannot be read: {e}"))?;
-    if out.len() as u64 > cap {
-        return Err(format!("grew past the {cap}-byte limit while being read"));
-    }
-    Ok(out)
+    })
 }
 
 /// The trust material at the media root.
@@ -94,9 +80,9 @@ pub fn read_trust(media: &Path) -> MediaTrust {
             }
         }
     };
-    take("offline-trust-root-bootstrap.json".into(), true, &mut out);
-    take("revocations.json".into(), false, &mut out);
-    let dir = media.join("trust-root");
+    take(layout::BOOTSTRAP.into(), true, &mut out);
+    take(layout::REVOCATIONS.into(), false, &mut out);
+    let dir = media.join(layout::TRUST_ROOT_DIR);
     if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
         out.problems.push(Reason::new(
             Code::TrustRootInvalid,
@@ -120,7 +106,7 @@ pub fn read_trust(media: &Path) -> MediaTrust {
             names.truncate(MAX_ROOT_FILES);
         }
         for n in names {
-            take(format!("trust-root/{n}"), true, &mut out);
+            take(format!("{}/{n}", layout::TRUST_ROOT_DIR), true, &mut out);
         }
     }
     out
@@ -149,7 +135,7 @@ pub struct Inbox {
 /// left alone. An entry with a bundle name is verified whatever it is (a link or a device is
 /// rejected by the scan, with a receipt).
 pub fn inbox(media: &Path) -> Result<Inbox, String> {
-    let dir = media.join("inbox");
+    let dir = media.join(layout::INBOX_DIR);
     let fd = nofollow::open_dir(&dir).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound if fs::metadata(media).is_err() => format!(
             "the media {} does not exist or cannot be read (is the stick mounted?)",
@@ -181,7 +167,7 @@ pub fn inbox(media: &Path) -> Result<Inbox, String> {
             continue;
         }
         if is_bundle_name(name) {
-            out.bundles.push(format!("inbox/{name}"));
+            out.bundles.push(format!("{}/{name}", layout::INBOX_DIR));
             continue;
         }
         let kind = match entry.file_type() {

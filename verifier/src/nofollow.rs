@@ -15,7 +15,7 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::Mode;
 use std::ffi::OsStr;
 use std::fs::{File, Metadata};
-use std::io;
+use std::io::{self, Read as _};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
 use std::path::Path;
@@ -147,6 +147,27 @@ pub fn has_link_below(root: &Path, rel: &Path) -> bool {
         p.push(c);
         std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink())
     })
+}
+
+/// Reads a file of at most `cap` bytes through [`open_read`]: the one capped reader, for the media
+/// and the state alike. A file larger than `cap`, or one that grows past it while being read, is an
+/// error (its `raw_os_error` is `None`; the message is a sentence).
+pub fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let (f, meta) = open_read(path)?;
+    if meta.len() > cap {
+        return Err(io::Error::other(format!(
+            "is {} bytes, more than the {cap}-byte limit",
+            meta.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(meta.len() as usize);
+    f.take(cap + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > cap {
+        return Err(io::Error::other(format!(
+            "grew past the {cap}-byte limit while being read"
+        )));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -341,7 +341,7 @@ impl StateDir {
     /// or sealed by another key, an error.
     pub fn load(&self, key: Option<&ApplianceKey>) -> Result<StateData, StateError> {
         let path = self.state_path();
-        let bytes = match atomic::read_limited(&path, MAX_STATE_BYTES) {
+        let bytes = match crate::nofollow::read_capped(&path, MAX_STATE_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return match self.remembered_without_state()? {
@@ -537,7 +537,7 @@ impl StateDir {
             .into_iter()
             .map(|v| {
                 let p = dir.join(format!("{v}.json"));
-                atomic::read_limited(&p, MAX_STATE_BYTES)
+                crate::nofollow::read_capped(&p, MAX_STATE_BYTES)
                     .map(|b| (v, b))
                     .map_err(|e| StateError::Io(p, e))
             })
@@ -558,8 +558,8 @@ impl StateDir {
             Ok(_) => Ok(Stored::Written),
             Err(e) if e.is_already_exists() => {
                 let p = dir.join(&name);
-                let existing =
-                    atomic::read_limited(&p, MAX_STATE_BYTES).map_err(|e| StateError::Io(p, e))?;
+                let existing = crate::nofollow::read_capped(&p, MAX_STATE_BYTES)
+                    .map_err(|e| StateError::Io(p, e))?;
                 Ok(if existing == bytes {
                     Stored::AlreadyPresent
                 } else {
@@ -573,7 +573,7 @@ impl StateDir {
     /// The stored revocation list, if any.
     pub fn revocations(&self) -> Result<Option<Vec<u8>>, StateError> {
         let p = self.path.join(REVOCATIONS_FILE);
-        match atomic::read_limited(&p, MAX_STATE_BYTES) {
+        match crate::nofollow::read_capped(&p, MAX_STATE_BYTES) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError::Io(p, e)),
