@@ -1,7 +1,7 @@
 //! Deciding: the bundle's inventory, the trust material offered and the appliance's state → every
 //! problem found, and a verdict. No I/O happens here, so each rule is a unit test away.
 
-use crate::bundle::{is_metadata, FileEntry, Scan};
+use crate::bundle::{is_listing, is_metadata, FileEntry, Scan};
 use crate::document::checksums::Checksums;
 use crate::document::release_evidence::{ReleaseEvidence, ReleaseVersion};
 use crate::document::signing_ops;
@@ -118,6 +118,14 @@ pub struct Assessment {
     pub updates: Updates,
 }
 
+/// The listing files (see [`is_listing`]) by name, owned by the decision so that each is freed as
+/// soon as it has been checked (together up to tens of MiB for 100 000 artifacts).
+pub type Listings = BTreeMap<String, Vec<u8>>;
+
+fn listing<'a>(listings: &'a Listings, name: &str) -> Option<&'a [u8]> {
+    listings.get(name).map(Vec::as_slice)
+}
+
 fn meta<'a>(scan: &'a Scan, name: &str) -> Option<&'a [u8]> {
     scan.inventory.metadata.get(name).map(Vec::as_slice)
 }
@@ -171,8 +179,12 @@ fn cap_reasons(reasons: &mut Vec<Reason>) {
     ));
 }
 
-fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> {
-    let Some(text) = meta(scan, "checksums.txt") else {
+fn check_checksums(
+    scan: &Scan,
+    text: Option<&[u8]>,
+    reasons: &mut Vec<Reason>,
+) -> Option<Checksums> {
+    let Some(text) = text else {
         reasons.push(Reason::new(
             Code::ChecksumMissing,
             "checksums.txt is absent from the bundle",
@@ -221,11 +233,12 @@ fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> 
 
 fn check_evidence(
     scan: &Scan,
+    bytes: Option<&[u8]>,
     release: Option<&VerifiedRelease>,
     reasons: &mut Vec<Reason>,
 ) -> Option<(ReleaseEvidence, ReleaseVersion)> {
     let mismatch = |m: String| Reason::new(Code::EvidenceMismatch, format!("{EVIDENCE_FILE}: {m}"));
-    let Some(bytes) = meta(scan, EVIDENCE_FILE) else {
+    let Some(bytes) = bytes else {
         reasons.push(mismatch("missing from the bundle".into()));
         return None;
     };
@@ -376,8 +389,8 @@ fn check_provenance(
         .collect();
     let mut seen = BTreeSet::new();
     for (name, digest) in prov.subjects() {
-        let problem = match actual.get(name.as_str()) {
-            _ if !seen.insert(name.as_str()) => Some(format!("subject {name} appears twice")),
+        let problem = match actual.get(name.as_ref()) {
+            _ if !seen.insert(name.as_ref()) => Some(format!("subject {name} appears twice")),
             None => Some(format!("subject {name} is not an artifact of the bundle")),
             Some(d) if *d != digest => Some(format!(
                 "subject {name} has sha256 {}, the file has {}",
@@ -444,6 +457,21 @@ fn signer_refs<'a>(
 
 /// Makes the decision for one bundle.
 pub fn assess(input: &Inputs<'_>) -> Assessment {
+    let listings = input
+        .scan
+        .inventory
+        .metadata
+        .iter()
+        .filter(|(n, _)| is_listing(n))
+        .map(|(n, b)| (n.clone(), b.clone()))
+        .collect();
+    assess_with(input, listings)
+}
+
+/// [`assess`] given the listing files taken out of the scan ([`crate::bundle::Inventory::take_listings`]):
+/// each is freed as soon as it has been checked, so that a 100 000-artifact bundle's listings are
+/// never all in memory beside what is read from them.
+pub fn assess_with(input: &Inputs<'_>, mut listings: Listings) -> Assessment {
     let scan = input.scan;
     let mut reasons = scan.reasons.clone();
     let mut updates = Updates::default();
@@ -549,8 +577,8 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         };
     }
     // Checksums and release signature.
-    let sums = check_checksums(scan, &mut reasons);
-    let release = match (&root, meta(scan, "checksums.txt")) {
+    let sums = check_checksums(scan, listing(&listings, "checksums.txt"), &mut reasons);
+    let release = match (&root, listing(&listings, "checksums.txt")) {
         (Some(r), Some(checksums)) => {
             let files = ReleaseSignatures {
                 checksums,
@@ -568,8 +596,12 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         }
         _ => None,
     };
+    listings.remove("checksums.txt");
     // Evidence, signing operations, provenance.
-    let mut evidence = check_evidence(scan, release.as_ref(), &mut reasons);
+    let evidence_bytes = listing(&listings, EVIDENCE_FILE);
+    let release_evidence_sha256 = evidence_bytes.map(|b| hex(&sha256(b)));
+    let mut evidence = check_evidence(scan, evidence_bytes, release.as_ref(), &mut reasons);
+    listings.remove(EVIDENCE_FILE);
     check_signing_ops(
         scan,
         sums.as_ref(),
@@ -587,7 +619,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         Some(r) => match provenance::verify_files(
             r,
             &revs,
-            meta(scan, provenance::FILE),
+            listings.remove(provenance::FILE),
             meta(scan, provenance::SIGSTORE_FILE),
             input.now,
         ) {
@@ -777,7 +809,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             ref_: p.source_ref().to_owned(),
             commit: p.commit().unwrap_or_default().to_owned(),
         }),
-        release_evidence_sha256: meta(scan, EVIDENCE_FILE).map(|b| hex(&sha256(b))),
+        release_evidence_sha256,
         governance: governance_ref,
         runner,
         reasons,
