@@ -119,10 +119,21 @@ enum Seen {
     Parent,
 }
 
-/// Every name seen so far, by [`fold_key`].
+/// Every name seen so far, by [`fold_key`]: 100 000 of them at the entry cap, so each is kept
+/// small (the key boxed, the name itself only when it differs from its key).
 #[derive(Default)]
 pub(crate) struct Names {
-    seen: HashMap<String, (Seen, String)>,
+    seen: HashMap<Box<str>, (Seen, Option<Box<str>>)>,
+}
+
+/// A name as [`Names`] keeps it beside its key `key`.
+fn kept(key: &str, name: &str) -> Option<Box<str>> {
+    (key != name).then(|| name.into())
+}
+
+/// The name [`kept`] beside `key`.
+fn shown<'a>(key: &'a str, name: &'a Option<Box<str>>) -> &'a str {
+    name.as_deref().unwrap_or(key)
 }
 
 impl Names {
@@ -132,18 +143,18 @@ impl Names {
         let key = fold_key(name);
         for (at, _) in key.match_indices('/') {
             let parent = key.get(..at).unwrap_or_default();
-            match self.seen.get(parent) {
-                Some((Seen::File, first)) => {
+            match self.seen.get_key_value(parent) {
+                Some((k, (Seen::File, first))) => {
                     return Err(duplicate(format!(
                         "The bundle entry {} is inside {}, which is a file of the bundle; a name cannot be both a file and a directory.",
                         Shown(name.as_bytes()),
-                        Shown(first.as_bytes())
+                        Shown(shown(k, first).as_bytes())
                     )));
                 }
                 Some(_) => {}
                 None => {
                     self.seen
-                        .insert(parent.to_owned(), (Seen::Parent, name.to_owned()));
+                        .insert(parent.into(), (Seen::Parent, kept(parent, name)));
                 }
             }
         }
@@ -151,27 +162,29 @@ impl Names {
             Kind::File => Seen::File,
             Kind::Directory => Seen::Directory,
         };
-        match self.seen.get_mut(&key) {
+        match self.seen.get_key_value(key.as_str()) {
             None => {
-                self.seen.insert(key, (mine, name.to_owned()));
+                let name = kept(&key, name);
+                self.seen.insert(key.into(), (mine, name));
                 Ok(())
             }
-            Some(slot @ (Seen::Parent, _)) if mine == Seen::Directory => {
-                *slot = (Seen::Directory, name.to_owned());
+            Some((_, (Seen::Parent, _))) if mine == Seen::Directory => {
+                let name = kept(&key, name);
+                self.seen.insert(key.into(), (Seen::Directory, name));
                 Ok(())
             }
-            Some((Seen::Parent, child)) => Err(duplicate(format!(
+            Some((k, (Seen::Parent, child))) => Err(duplicate(format!(
                 "The bundle entry {} is a file, but {} uses that name as a directory; a name cannot be both a file and a directory.",
                 Shown(name.as_bytes()),
-                Shown(child.as_bytes())
+                Shown(shown(k, child).as_bytes())
             ))),
-            Some((_, first)) if first == name => Err(duplicate(format!(
+            Some((k, (_, first))) if shown(k, first) == name => Err(duplicate(format!(
                 "The bundle entry {} appears more than once; tools that extract it keep the last copy.",
                 Shown(name.as_bytes())
             ))),
-            Some((_, first)) => Err(duplicate(format!(
+            Some((k, (_, first))) => Err(duplicate(format!(
                 "The bundle entries {} and {} have the same name after Unicode normalisation and case folding; they collide on case-insensitive or normalising file systems.",
-                Shown(first.as_bytes()),
+                Shown(shown(k, first).as_bytes()),
                 Shown(name.as_bytes())
             ))),
         }
