@@ -63,8 +63,9 @@ impl<'a> Checksums<'a> {
                 )),
             }
         }
-        // Stable: of equal names the first line comes first and is kept.
-        entries.sort_by(|a, b| a.0.cmp(b.0));
+        // Of equal names the first line comes first and is kept (in place: a stable sort would
+        // take a buffer of half the entries).
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
         entries.dedup_by(|later, kept| {
             let repeated = later.0 == kept.0;
             if repeated {
