@@ -261,13 +261,13 @@ fn check_checksums(
                 Code::ChecksumMissing,
                 format!("{} has no line in checksums.txt", f.name),
             )),
-            Some(d) if *d != f.sha256 => reasons.push(Reason::new(
+            Some(d) if d != f.sha256 => reasons.push(Reason::new(
                 Code::ChecksumMismatch,
                 format!(
                     "{}: sha256 is {}, checksums.txt says {}",
                     f.name,
                     hex(&f.sha256),
-                    hex(d)
+                    hex(&d)
                 ),
             )),
             Some(_) => {}
@@ -282,7 +282,7 @@ fn check_checksums(
             ));
         }
     }
-    Some(sums.get(SIGNING_OPS_FILE).copied())
+    Some(sums.get(SIGNING_OPS_FILE))
 }
 
 fn check_evidence(

@@ -120,71 +120,73 @@ enum Seen {
 }
 
 /// Every name seen so far, by [`fold_key`]: 100 000 of them at the entry cap, so each is kept
-/// small (the key boxed, the name itself only when it differs from its key).
+/// small: its key boxed, and the name itself only when folding changed it (in a second, nearly
+/// always empty, table).
 #[derive(Default)]
 pub(crate) struct Names {
-    seen: HashMap<Box<str>, (Seen, Option<Box<str>>)>,
-}
-
-/// A name as [`Names`] keeps it beside its key `key`.
-fn kept(key: &str, name: &str) -> Option<Box<str>> {
-    (key != name).then(|| name.into())
-}
-
-/// The name [`kept`] beside `key`.
-fn shown<'a>(key: &'a str, name: &'a Option<Box<str>>) -> &'a str {
-    name.as_deref().unwrap_or(key)
+    seen: HashMap<Box<str>, Seen>,
+    unfolded: HashMap<Box<str>, Box<str>>,
 }
 
 impl Names {
+    /// The name recorded under `key`.
+    fn name<'a>(&'a self, key: &'a str) -> &'a str {
+        self.unfolded.get(key).map_or(key, |n| n)
+    }
+
+    /// Records `key` as `seen`, with the name it came from.
+    fn record(&mut self, key: &str, seen: Seen, name: &str) {
+        if key == name {
+            self.unfolded.remove(key);
+        } else {
+            self.unfolded.insert(key.into(), name.into());
+        }
+        self.seen.insert(key.into(), seen);
+    }
+
     /// Records `name`; refuses it if its key is already taken by another entry, if one of its
     /// parents is a file, or if it is a file and already the parent of another entry.
     pub(crate) fn insert(&mut self, name: &str, kind: Kind) -> Result<(), Reason> {
         let key = fold_key(name);
         for (at, _) in key.match_indices('/') {
             let parent = key.get(..at).unwrap_or_default();
-            match self.seen.get_key_value(parent) {
-                Some((k, (Seen::File, first))) => {
+            match self.seen.get(parent) {
+                Some(Seen::File) => {
                     return Err(duplicate(format!(
                         "The bundle entry {} is inside {}, which is a file of the bundle; a name cannot be both a file and a directory.",
                         Shown(name.as_bytes()),
-                        Shown(shown(k, first).as_bytes())
+                        Shown(self.name(parent).as_bytes())
                     )));
                 }
                 Some(_) => {}
-                None => {
-                    self.seen
-                        .insert(parent.into(), (Seen::Parent, kept(parent, name)));
-                }
+                None => self.record(parent, Seen::Parent, name),
             }
         }
         let mine = match kind {
             Kind::File => Seen::File,
             Kind::Directory => Seen::Directory,
         };
-        match self.seen.get_key_value(key.as_str()) {
+        match self.seen.get(key.as_str()) {
             None => {
-                let name = kept(&key, name);
-                self.seen.insert(key.into(), (mine, name));
+                self.record(&key, mine, name);
                 Ok(())
             }
-            Some((_, (Seen::Parent, _))) if mine == Seen::Directory => {
-                let name = kept(&key, name);
-                self.seen.insert(key.into(), (Seen::Directory, name));
+            Some(Seen::Parent) if mine == Seen::Directory => {
+                self.record(&key, Seen::Directory, name);
                 Ok(())
             }
-            Some((k, (Seen::Parent, child))) => Err(duplicate(format!(
+            Some(Seen::Parent) => Err(duplicate(format!(
                 "The bundle entry {} is a file, but {} uses that name as a directory; a name cannot be both a file and a directory.",
                 Shown(name.as_bytes()),
-                Shown(shown(k, child).as_bytes())
+                Shown(self.name(&key).as_bytes())
             ))),
-            Some((k, (_, first))) if shown(k, first) == name => Err(duplicate(format!(
+            Some(_) if self.name(&key) == name => Err(duplicate(format!(
                 "The bundle entry {} appears more than once; tools that extract it keep the last copy.",
                 Shown(name.as_bytes())
             ))),
-            Some((k, (_, first))) => Err(duplicate(format!(
+            Some(_) => Err(duplicate(format!(
                 "The bundle entries {} and {} have the same name after Unicode normalisation and case folding; they collide on case-insensitive or normalising file systems.",
-                Shown(shown(k, first).as_bytes()),
+                Shown(self.name(&key).as_bytes()),
                 Shown(name.as_bytes())
             ))),
         }

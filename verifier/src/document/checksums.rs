@@ -9,12 +9,19 @@ use airlock_core::digest::Sha256Digest;
 pub const MAX_LINES: usize = 100_000;
 
 /// The file's lines, by name, the names borrowed from the file (a `String` and a map node per
-/// line would be several times the file for 100 000 lines).
+/// line would be several times the file for 100 000 lines) and each digest read again from its
+/// line when asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Checksums<'a> {
-    /// Name, digest and line index, sorted by name (the first line for a repeated name).
-    entries: Vec<(&'a str, Sha256Digest, u32)>,
+    /// The file.
+    text: &'a [u8],
+    /// Name and line index, sorted by name (the first line for a repeated name).
+    entries: Vec<(&'a str, u32)>,
 }
+
+/// A well-formed line is the 64 hex digits of its digest, two spaces, then its name
+/// (`airlock_core::checksums::parse_line`).
+const NAME_AT: usize = 64 + 2;
 
 fn describe(kind: LineErrorKind) -> String {
     use LineErrorKind::*;
@@ -41,8 +48,7 @@ impl<'a> Checksums<'a> {
         // after sorting, their reasons merged back in line order.
         let mut reasons: Vec<(usize, Reason)> = Vec::new();
         let lines_in_text = text.iter().filter(|&&b| b == b'\n').count() + 1;
-        let mut entries: Vec<(&'a str, Sha256Digest, u32)> =
-            Vec::with_capacity(lines_in_text.min(MAX_LINES));
+        let mut entries: Vec<(&'a str, u32)> = Vec::with_capacity(lines_in_text.min(MAX_LINES));
         let mut limit = None;
         for (i, item) in lines(text).enumerate() {
             if i >= MAX_LINES {
@@ -53,7 +59,7 @@ impl<'a> Checksums<'a> {
                 break;
             }
             match item {
-                Ok(line) => entries.push((line.name, line.digest, i as u32)),
+                Ok(line) => entries.push((line.name, i as u32)),
                 Err(e) => reasons.push((
                     i,
                     Reason::new(
@@ -65,11 +71,11 @@ impl<'a> Checksums<'a> {
         }
         // Of equal names the first line comes first and is kept (in place: a stable sort would
         // take a buffer of half the entries).
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
         entries.dedup_by(|later, kept| {
             let repeated = later.0 == kept.0;
             if repeated {
-                let i = later.2 as usize;
+                let i = later.1 as usize;
                 reasons.push((
                     i,
                     Reason::new(
@@ -87,16 +93,22 @@ impl<'a> Checksums<'a> {
         reasons.sort_by_key(|(i, _)| *i);
         let mut reasons: Vec<Reason> = reasons.into_iter().map(|(_, r)| r).collect();
         reasons.extend(limit);
-        (Self { entries }, reasons)
+        (Self { text, entries }, reasons)
     }
 
     /// The digest `name` is listed with.
-    pub fn get(&self, name: &str) -> Option<&Sha256Digest> {
-        self.entries
-            .binary_search_by(|(n, _, _)| (*n).cmp(name))
-            .ok()
-            .and_then(|i| self.entries.get(i))
-            .map(|(_, d, _)| d)
+    pub fn get(&self, name: &str) -> Option<Sha256Digest> {
+        let i = self
+            .entries
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()?;
+        let (listed, _) = self.entries.get(i)?;
+        // The name lies in the file: its line starts NAME_AT bytes before it.
+        let at = (listed.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        let digest = self
+            .text
+            .get(at.checked_sub(NAME_AT)?..at.checked_sub(2)?)?;
+        airlock_core::hex::decode::<32>(digest).ok()
     }
 
     /// How many names are listed.
@@ -111,6 +123,6 @@ impl<'a> Checksums<'a> {
 
     /// The names listed, sorted.
     pub fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.entries.iter().map(|(n, _, _)| *n)
+        self.entries.iter().map(|(n, _)| *n)
     }
 }
