@@ -420,7 +420,7 @@ pub fn checksums(data: &[u8]) {
     let mut distinct = ok_names.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    assert_eq!(sums.entries.len(), distinct.len());
+    assert_eq!(sums.len(), distinct.len());
     assert_eq!(
         reasons.len(),
         errors + (ok_names.len() - distinct.len()),

@@ -773,10 +773,14 @@ fn c51_rejects_truncation_missing_end_bad_checksum_and_data_after_end() {
 
 /// The tar crate's iterator consumes the first zero block and stops; the second block and the
 /// bytes after it must still be examined. Check every alignment of the end blocks with the
-/// pipeline's chunk boundaries (1 MiB), where an off-by-one would show.
+/// pipeline's chunk boundaries (256 KiB; 1 MiB is one too, and was the chunk size before), where an
+/// off-by-one would show.
 #[test]
 fn c51_end_blocks_are_checked_across_chunk_boundaries() {
     for data_len in [
+        256 * 1024 - 512 - 512,
+        256 * 1024 - 512 - 1024,
+        256 * 1024 - 512 - 1536,
         1024 * 1024 - 512 - 512,
         1024 * 1024 - 512 - 1024,
         1024 * 1024 - 512 - 1536,

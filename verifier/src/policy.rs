@@ -1,7 +1,7 @@
 //! Deciding: the bundle's inventory, the trust material offered and the appliance's state → every
 //! problem found, and a verdict. No I/O happens here, so each rule is a unit test away.
 
-use crate::bundle::{is_metadata, FileEntry, Scan};
+use crate::bundle::{is_listing, is_metadata, FileEntry, Scan};
 use crate::document::checksums::Checksums;
 use crate::document::release_evidence::{ReleaseEvidence, ReleaseVersion};
 use crate::document::signing_ops;
@@ -247,6 +247,14 @@ impl Assessment {
     }
 }
 
+/// The listing files (see [`is_listing`]) by name, owned by the decision so that each is freed as
+/// soon as it has been checked (together up to tens of MiB for 100 000 artifacts).
+pub type Listings = BTreeMap<String, Vec<u8>>;
+
+fn listing<'a>(listings: &'a Listings, name: &str) -> Option<&'a [u8]> {
+    listings.get(name).map(Vec::as_slice)
+}
+
 fn meta<'a>(scan: &'a Scan, name: &str) -> Option<&'a [u8]> {
     scan.inventory.metadata.get(name).map(Vec::as_slice)
 }
@@ -270,6 +278,63 @@ fn is_root_file(n: &str) -> bool {
 /// Artifacts: every regular file that is not Airlock metadata.
 pub fn artifacts(files: &[FileEntry]) -> impl Iterator<Item = &FileEntry> {
     files.iter().filter(|f| !is_metadata(&f.name))
+}
+
+/// Files by name: sorted references, binary-searched (a tenth of a `BTreeMap`'s memory for
+/// 100 000 files). Of equal names the last file is kept, as collecting into a map would.
+struct Index<'a>(Vec<&'a FileEntry>);
+
+impl<'a> Index<'a> {
+    fn new(files: impl Iterator<Item = &'a FileEntry>) -> Self {
+        let mut v: Vec<&FileEntry> = files.collect();
+        v.reverse();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v.dedup_by(|later, kept| later.name == kept.name);
+        Self(v)
+    }
+
+    /// Where `name` is, if it is a file.
+    fn position(&self, name: &str) -> Option<usize> {
+        self.0.binary_search_by(|f| f.name.as_str().cmp(name)).ok()
+    }
+
+    /// The file at `position`.
+    fn at(&self, position: Option<usize>) -> Option<&'a FileEntry> {
+        position.and_then(|i| self.0.get(i).copied())
+    }
+}
+
+/// Which names of an [`Index`] a listing named, and the names it named outside the index.
+struct Listed<'a> {
+    indexed: Vec<bool>,
+    others: BTreeSet<&'a str>,
+}
+
+impl<'a> Listed<'a> {
+    fn new(index: &Index<'_>) -> Self {
+        Self {
+            indexed: vec![false; index.0.len()],
+            others: BTreeSet::new(),
+        }
+    }
+
+    /// Records `name` (at `position` in the index, if there); false if it was recorded before.
+    fn insert(&mut self, position: Option<usize>, name: &'a str) -> bool {
+        match position.and_then(|i| self.indexed.get_mut(i)) {
+            Some(seen) => !std::mem::replace(seen, true),
+            None => self.others.insert(name),
+        }
+    }
+
+    /// The index's names not recorded, in name order.
+    fn missing<'i>(&'i self, index: &'i Index<'_>) -> impl Iterator<Item = &'i str> + 'i {
+        index
+            .0
+            .iter()
+            .zip(&self.indexed)
+            .filter(|(_, seen)| !**seen)
+            .map(|(f, _)| f.name.as_str())
+    }
 }
 
 /// Most reasons one verdict lists. 100 000 bad entries would otherwise give a receipt of many
@@ -300,8 +365,14 @@ fn cap_reasons(reasons: &mut Vec<Reason>) {
     ));
 }
 
-fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> {
-    let Some(text) = meta(scan, "checksums.txt") else {
+/// Checks `checksums.txt` against the files; returns the digest it lists for the signing
+/// operations file (`Some(None)`: not listed; `None`: no readable checksums.txt).
+fn check_checksums(
+    scan: &Scan,
+    text: Option<&[u8]>,
+    reasons: &mut Vec<Reason>,
+) -> Option<Option<Sha256Digest>> {
+    let Some(text) = text else {
         reasons.push(Reason::new(
             Code::ChecksumMissing,
             "checksums.txt is absent from the bundle",
@@ -310,70 +381,65 @@ fn check_checksums(scan: &Scan, reasons: &mut Vec<Reason>) -> Option<Checksums> 
     };
     let (sums, problems) = Checksums::parse(text);
     reasons.extend(problems);
-    let files: BTreeMap<&str, &FileEntry> = scan
-        .inventory
-        .files
-        .iter()
-        .map(|f| (f.name.as_str(), f))
-        .collect();
     for f in &scan.inventory.files {
         if UNLISTED.contains(&f.name.as_str()) {
             continue;
         }
-        match sums.entries.get(&f.name) {
+        match sums.get(&f.name) {
             None => reasons.push(Reason::new(
                 Code::ChecksumMissing,
                 format!("{} has no line in checksums.txt", f.name),
             )),
-            Some(d) if *d != f.sha256 => reasons.push(Reason::new(
+            Some(d) if d != f.sha256 => reasons.push(Reason::new(
                 Code::ChecksumMismatch,
                 format!(
                     "{}: sha256 is {}, checksums.txt says {}",
                     f.name,
                     hex(&f.sha256),
-                    hex(d)
+                    hex(&d)
                 ),
             )),
             Some(_) => {}
         }
     }
-    for name in sums.entries.keys() {
-        if !files.contains_key(name.as_str()) || UNLISTED.contains(&name.as_str()) {
+    let files = Index::new(scan.inventory.files.iter());
+    for name in sums.names() {
+        if files.position(name).is_none() || UNLISTED.contains(&name) {
             reasons.push(Reason::new(
                 Code::ChecksumExtra,
                 format!("checksums.txt names {name}, which is not a file of the bundle"),
             ));
         }
     }
-    Some(sums)
+    Some(sums.get(SIGNING_OPS_FILE))
 }
 
 fn check_evidence(
     scan: &Scan,
+    bytes: Option<&[u8]>,
     release: Option<&VerifiedRelease>,
     reasons: &mut Vec<Reason>,
 ) -> Option<(ReleaseEvidence, ReleaseVersion)> {
     let mismatch = |m: String| Reason::new(Code::EvidenceMismatch, format!("{EVIDENCE_FILE}: {m}"));
-    let Some(bytes) = meta(scan, EVIDENCE_FILE) else {
+    let Some(bytes) = bytes else {
         reasons.push(mismatch("missing from the bundle".into()));
         return None;
     };
-    let (ev, version) = match ReleaseEvidence::parse(bytes) {
+    let (ev, entries, version) = match ReleaseEvidence::parse_listed(bytes) {
         Ok(x) => x,
         Err(e) => {
             reasons.push(mismatch(e));
             return None;
         }
     };
-    let actual: BTreeMap<&str, &FileEntry> = artifacts(&scan.inventory.files)
-        .map(|f| (f.name.as_str(), f))
-        .collect();
-    let mut listed = BTreeSet::new();
-    for a in &ev.artifacts {
-        if !listed.insert(a.name.as_str()) {
+    let actual = Index::new(artifacts(&scan.inventory.files));
+    let mut listed = Listed::new(&actual);
+    for a in &entries {
+        let at = actual.position(&a.name);
+        if !listed.insert(at, &a.name) {
             reasons.push(mismatch(format!("lists {} twice", a.name)));
         }
-        match actual.get(a.name.as_str()) {
+        match actual.at(at) {
             None => reasons.push(mismatch(format!(
                 "lists {}, which is not an artifact of the bundle",
                 a.name
@@ -396,10 +462,8 @@ fn check_evidence(
             }
         }
     }
-    for name in actual.keys() {
-        if !listed.contains(name) {
-            reasons.push(mismatch(format!("does not list the artifact {name}")));
-        }
+    for name in listed.missing(&actual) {
+        reasons.push(mismatch(format!("does not list the artifact {name}")));
     }
     if let Some(rel) = release {
         if let Some((p, v)) = rel.signed_package_version() {
@@ -427,7 +491,7 @@ fn check_evidence(
 
 fn check_signing_ops(
     scan: &Scan,
-    sums: Option<&Checksums>,
+    listed: Option<Option<Sha256Digest>>,
     ev: Option<&ReleaseEvidence>,
     release: Option<&VerifiedRelease>,
     reasons: &mut Vec<Reason>,
@@ -445,9 +509,9 @@ fn check_signing_ops(
             format!("{SIGNING_OPS_FILE}: {m}"),
         )
     };
-    if let Some(sums) = sums {
-        match sums.entries.get(SIGNING_OPS_FILE) {
-            Some(d) if *d == sha256(bytes) => {}
+    if let Some(listed) = listed {
+        match listed {
+            Some(d) if d == sha256(bytes) => {}
             Some(_) => reasons.push(mismatch("its digest disagrees with checksums.txt".into())),
             None => reasons.push(mismatch("it is not listed in checksums.txt".into())),
         }
@@ -500,18 +564,17 @@ fn check_provenance(
     reasons: &mut Vec<Reason>,
 ) {
     let f = provenance::FILE;
-    let actual: BTreeMap<&str, &Sha256Digest> = artifacts(&scan.inventory.files)
-        .map(|a| (a.name.as_str(), &a.sha256))
-        .collect();
-    let mut seen = BTreeSet::new();
+    let actual = Index::new(artifacts(&scan.inventory.files));
+    let mut seen = Listed::new(&actual);
     for (name, digest) in prov.subjects() {
-        let problem = match actual.get(name.as_str()) {
-            _ if !seen.insert(name.as_str()) => Some(format!("subject {name} appears twice")),
+        let at = actual.position(name);
+        let problem = match actual.at(at) {
+            _ if !seen.insert(at, name) => Some(format!("subject {name} appears twice")),
             None => Some(format!("subject {name} is not an artifact of the bundle")),
-            Some(d) if *d != digest => Some(format!(
+            Some(a) if a.sha256 != *digest => Some(format!(
                 "subject {name} has sha256 {}, the file has {}",
                 hex(digest),
-                hex(*d)
+                hex(&a.sha256)
             )),
             Some(_) => None,
         };
@@ -522,13 +585,11 @@ fn check_provenance(
             ));
         }
     }
-    for name in actual.keys() {
-        if !seen.contains(name) {
-            reasons.push(Reason::new(
-                Code::ProvenanceSubjectMismatch,
-                format!("{f}: artifact {name} is not a subject"),
-            ));
-        }
+    for name in seen.missing(&actual) {
+        reasons.push(Reason::new(
+            Code::ProvenanceSubjectMismatch,
+            format!("{f}: artifact {name} is not a subject"),
+        ));
     }
     if let Some(ev) = ev {
         if prov.source_ref() != ev.ref_ {
@@ -573,6 +634,21 @@ fn signer_refs<'a>(
 
 /// Makes the decision for one bundle.
 pub fn assess(input: &Inputs<'_>) -> Assessment {
+    let listings = input
+        .scan
+        .inventory
+        .metadata
+        .iter()
+        .filter(|(n, _)| is_listing(n))
+        .map(|(n, b)| (n.clone(), b.clone()))
+        .collect();
+    assess_with(input, listings)
+}
+
+/// [`assess`] given the listing files taken out of the scan ([`crate::bundle::Inventory::take_listings`]):
+/// each is freed as soon as it has been checked, so that a 100 000-artifact bundle's listings are
+/// never all in memory beside what is read from them.
+pub fn assess_with(input: &Inputs<'_>, mut listings: Listings) -> Assessment {
     let scan = input.scan;
     let mut reasons = scan.reasons.clone();
     let mut updates = Updates::default();
@@ -678,8 +754,9 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         };
     }
     // Checksums and release signature.
-    let sums = check_checksums(scan, &mut reasons);
-    let release = match (&root, meta(scan, "checksums.txt")) {
+    let signing_ops_listed =
+        check_checksums(scan, listing(&listings, "checksums.txt"), &mut reasons);
+    let release = match (&root, listing(&listings, "checksums.txt")) {
         (Some(r), Some(checksums)) => {
             let files = ReleaseSignatures {
                 checksums,
@@ -697,26 +774,24 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
         }
         _ => None,
     };
+    listings.remove("checksums.txt");
     // Evidence, signing operations, provenance.
-    let mut evidence = check_evidence(scan, release.as_ref(), &mut reasons);
+    let evidence_bytes = listing(&listings, EVIDENCE_FILE);
+    let release_evidence_sha256 = evidence_bytes.map(|b| hex(&sha256(b)));
+    let evidence = check_evidence(scan, evidence_bytes, release.as_ref(), &mut reasons);
+    listings.remove(EVIDENCE_FILE);
     check_signing_ops(
         scan,
-        sums.as_ref(),
+        signing_ops_listed,
         evidence.as_ref().map(|(e, _)| e),
         release.as_ref(),
         &mut reasons,
     );
-    // Not needed any more: free them before the provenance (the largest document) is read. Of the
-    // evidence only its header is used from here on (ref, commit, package, version).
-    drop(sums);
-    if let Some((e, _)) = evidence.as_mut() {
-        e.artifacts = Vec::new();
-    }
     let prov = match &root {
         Some(r) => match provenance::verify_files(
             r,
             &revs,
-            meta(scan, provenance::FILE),
+            listings.remove(provenance::FILE),
             meta(scan, provenance::SIGSTORE_FILE),
             input.now,
         ) {
@@ -908,7 +983,7 @@ pub fn assess(input: &Inputs<'_>) -> Assessment {
             ref_: p.source_ref().to_owned(),
             commit: p.commit().unwrap_or_default().to_owned(),
         }),
-        release_evidence_sha256: meta(scan, EVIDENCE_FILE).map(|b| hex(&sha256(b))),
+        release_evidence_sha256,
         governance: governance_ref,
         runner,
         updates,

@@ -196,14 +196,18 @@ fn verify_run(
             }
         };
         scan.reasons.extend(media_reasons.iter().cloned());
-        let assessment = policy::assess(&policy::Inputs {
-            scan: &scan,
-            anchor: &anchor,
-            media_roots: &trust.roots,
-            media_revocations: &trust.revocations,
-            memory: &memory,
-            now,
-        });
+        let listings = scan.inventory.take_listings();
+        let assessment = policy::assess_with(
+            &policy::Inputs {
+                scan: &scan,
+                anchor: &anchor,
+                media_roots: &trust.roots,
+                media_revocations: &trust.revocations,
+                memory: &memory,
+                now,
+            },
+            listings,
+        );
         let (receipt, problem) = recorder.record(rel, &scan, &assessment, now);
         report.problems.extend(problem);
         remember(&mut memory, &assessment);

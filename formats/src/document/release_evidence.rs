@@ -4,6 +4,7 @@ use crate::json;
 use crate::keys::KeyId;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// A release version: a semantic version written with a leading `v`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,14 +64,76 @@ pub struct ReleaseEvidence {
     pub artifacts: Vec<EvidenceArtifact>,
 }
 
+/// An artifact as the evidence lists it, its strings borrowed from the file where JSON escapes
+/// allow (three `String`s per artifact would be more than the file for 100 000 artifacts).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename = "EvidenceArtifact")]
+pub struct ListedArtifact<'a> {
+    /// Canonical name.
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    /// Lowercase hex SHA-256.
+    #[serde(borrow)]
+    pub sha256: Cow<'a, str>,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// What [`ReleaseEvidence::parse_listed`] reads: [`ReleaseEvidence`], field for field and by the
+/// same name (so every error reads the same), the artifacts borrowed.
+#[derive(Deserialize)]
+#[serde(rename = "ReleaseEvidence")]
+struct Listed<'a> {
+    #[serde(rename = "_type")]
+    type_: String,
+    package: String,
+    version: String,
+    commit: String,
+    #[serde(rename = "ref")]
+    ref_: String,
+    event: String,
+    key_id: KeyId,
+    created_at: Timestamp,
+    #[serde(borrow)]
+    artifacts: Vec<ListedArtifact<'a>>,
+}
+
 /// The evidence `_type`.
 pub const EVIDENCE_TYPE: &str = "cavra-release-evidence";
 
 impl ReleaseEvidence {
     /// Parses and checks the document's own shape.
     pub fn parse(bytes: &[u8]) -> Result<(Self, ReleaseVersion), String> {
-        let e: ReleaseEvidence = json::parse_capped(bytes, json::MAX_LISTING_DOCUMENT_BYTES)
+        let (mut e, artifacts, version) = Self::parse_listed(bytes)?;
+        e.artifacts = artifacts
+            .into_iter()
+            .map(|a| EvidenceArtifact {
+                name: a.name.into_owned(),
+                sha256: a.sha256.into_owned(),
+                size: a.size,
+            })
+            .collect();
+        Ok((e, version))
+    }
+
+    /// [`ReleaseEvidence::parse`], the artifacts borrowed from `bytes` and returned beside the
+    /// document (whose `artifacts` is empty).
+    pub fn parse_listed(
+        bytes: &[u8],
+    ) -> Result<(Self, Vec<ListedArtifact<'_>>, ReleaseVersion), String> {
+        let l: Listed<'_> = json::parse_borrowed(bytes, json::MAX_LISTING_DOCUMENT_BYTES)
             .map_err(|e| e.to_string())?;
+        let e = ReleaseEvidence {
+            type_: l.type_,
+            package: l.package,
+            version: l.version,
+            commit: l.commit,
+            ref_: l.ref_,
+            event: l.event,
+            key_id: l.key_id,
+            created_at: l.created_at,
+            artifacts: Vec::new(),
+        };
         if e.type_ != EVIDENCE_TYPE {
             return Err(format!("_type is {:?}, not {EVIDENCE_TYPE:?}", e.type_));
         }
@@ -92,7 +155,7 @@ impl ReleaseEvidence {
         if e.ref_.is_empty() || e.event.is_empty() {
             return Err("ref or event is empty".into());
         }
-        Ok((e, version))
+        Ok((e, l.artifacts, version))
     }
 }
 

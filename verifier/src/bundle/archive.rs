@@ -223,6 +223,9 @@ impl Pending {
 
 /// Walks the archive, filling `scan.inventory.files` / `metadata` and `scan.reasons`.
 /// `Err(())` only when the deadline passed.
+/// Most inventory entries reserved up front (the default entry cap).
+const MAX_RESERVED_FILES: usize = 100_000;
+
 pub(crate) fn walk(
     input: &mut Input<'_>,
     limits: &Limits,
@@ -238,6 +241,11 @@ pub(crate) fn walk(
         metadata_files: 0,
         trust_bytes: 0,
     };
+    // Room for every file the entry cap allows, reserved once: pages never written cost no memory,
+    // and growing by doubling would hold up to twice the inventory (and copy it) at the cap.
+    scan.inventory
+        .files
+        .reserve_exact(limits.max_entries.min(MAX_RESERVED_FILES));
     let mut problems = Problems {
         reasons: &mut scan.reasons,
     };

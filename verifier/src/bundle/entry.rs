@@ -119,13 +119,31 @@ enum Seen {
     Parent,
 }
 
-/// Every name seen so far, by [`fold_key`].
+/// Every name seen so far, by [`fold_key`]: 100 000 of them at the entry cap, so each is kept
+/// small: its key boxed, and the name itself only when folding changed it (in a second, nearly
+/// always empty, table).
 #[derive(Default)]
 pub(crate) struct Names {
-    seen: HashMap<String, (Seen, String)>,
+    seen: HashMap<Box<str>, Seen>,
+    unfolded: HashMap<Box<str>, Box<str>>,
 }
 
 impl Names {
+    /// The name recorded under `key`.
+    fn name<'a>(&'a self, key: &'a str) -> &'a str {
+        self.unfolded.get(key).map_or(key, |n| n)
+    }
+
+    /// Records `key` as `seen`, with the name it came from.
+    fn record(&mut self, key: &str, seen: Seen, name: &str) {
+        if key == name {
+            self.unfolded.remove(key);
+        } else {
+            self.unfolded.insert(key.into(), name.into());
+        }
+        self.seen.insert(key.into(), seen);
+    }
+
     /// Records `name`; refuses it if its key is already taken by another entry, if one of its
     /// parents is a file, or if it is a file and already the parent of another entry.
     pub(crate) fn insert(&mut self, name: &str, kind: Kind) -> Result<(), Reason> {
@@ -133,45 +151,42 @@ impl Names {
         for (at, _) in key.match_indices('/') {
             let parent = key.get(..at).unwrap_or_default();
             match self.seen.get(parent) {
-                Some((Seen::File, first)) => {
+                Some(Seen::File) => {
                     return Err(duplicate(format!(
                         "The bundle entry {} is inside {}, which is a file of the bundle; a name cannot be both a file and a directory.",
                         Shown(name.as_bytes()),
-                        Shown(first.as_bytes())
+                        Shown(self.name(parent).as_bytes())
                     )));
                 }
                 Some(_) => {}
-                None => {
-                    self.seen
-                        .insert(parent.to_owned(), (Seen::Parent, name.to_owned()));
-                }
+                None => self.record(parent, Seen::Parent, name),
             }
         }
         let mine = match kind {
             Kind::File => Seen::File,
             Kind::Directory => Seen::Directory,
         };
-        match self.seen.get_mut(&key) {
+        match self.seen.get(key.as_str()) {
             None => {
-                self.seen.insert(key, (mine, name.to_owned()));
+                self.record(&key, mine, name);
                 Ok(())
             }
-            Some(slot @ (Seen::Parent, _)) if mine == Seen::Directory => {
-                *slot = (Seen::Directory, name.to_owned());
+            Some(Seen::Parent) if mine == Seen::Directory => {
+                self.record(&key, Seen::Directory, name);
                 Ok(())
             }
-            Some((Seen::Parent, child)) => Err(duplicate(format!(
+            Some(Seen::Parent) => Err(duplicate(format!(
                 "The bundle entry {} is a file, but {} uses that name as a directory; a name cannot be both a file and a directory.",
                 Shown(name.as_bytes()),
-                Shown(child.as_bytes())
+                Shown(self.name(&key).as_bytes())
             ))),
-            Some((_, first)) if first == name => Err(duplicate(format!(
+            Some(_) if self.name(&key) == name => Err(duplicate(format!(
                 "The bundle entry {} appears more than once; tools that extract it keep the last copy.",
                 Shown(name.as_bytes())
             ))),
-            Some((_, first)) => Err(duplicate(format!(
+            Some(_) => Err(duplicate(format!(
                 "The bundle entries {} and {} have the same name after Unicode normalisation and case folding; they collide on case-insensitive or normalising file systems.",
-                Shown(first.as_bytes()),
+                Shown(self.name(&key).as_bytes()),
                 Shown(name.as_bytes())
             ))),
         }

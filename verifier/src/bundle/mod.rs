@@ -86,6 +86,18 @@ pub struct Inventory {
     pub metadata: BTreeMap<String, Vec<u8>>,
 }
 
+impl Inventory {
+    /// Takes the listing files (see [`is_listing`]) out of `metadata`, for
+    /// [`crate::policy::assess_with`] to free each as soon as it is checked.
+    pub fn take_listings(&mut self) -> BTreeMap<String, Vec<u8>> {
+        let (listings, rest) = std::mem::take(&mut self.metadata)
+            .into_iter()
+            .partition(|(name, _)| is_listing(name));
+        self.metadata = rest;
+        listings
+    }
+}
+
 /// The outcome of a scan that ran to its end (successfully or not).
 #[derive(Debug, Clone, Default)]
 pub struct Scan {

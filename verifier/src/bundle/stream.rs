@@ -35,8 +35,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Size of one chunk. Large enough that channel traffic is negligible, small enough that a chunk
-/// is still in the shared cache when the second core hashes it.
-pub(crate) const CHUNK: usize = 1 << 20;
+/// is still in the shared cache when the second core hashes it. 256 KiB scans as fast as 1 MiB
+/// (docs/PERFORMANCE.md) and keeps the pool (8 buffers a stage) at 2 MiB, not 8: at the entry cap
+/// that pool is live beside everything the scan keeps (issue 15's memory target).
+pub(crate) const CHUNK: usize = 1 << 18;
 /// Chunks that may wait in one channel.
 const DEPTH: usize = 4;
 /// Buffers one stage may own in all (in the channel, being filled, held by the consumer).

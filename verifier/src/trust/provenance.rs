@@ -3,8 +3,8 @@
 
 use super::revocations::EffectiveRevocations;
 use super::root::TrustedRoot;
-use super::signatures::{count_dsse, RoleCount, Signer, Window};
-use crate::document::dsse::{payload_type, Envelope};
+use super::signatures::{count_signatures, RoleCount, Signer, Window};
+use crate::document::dsse::{payload_type, PaeEnvelope};
 use crate::document::provenance::{glob_match, Provenance, SLSA_PROVENANCE_V1};
 use crate::document::statement::Statement;
 use crate::document::trust_root::Builder;
@@ -23,7 +23,7 @@ pub const SIGSTORE_FILE: &str = airlock_formats::layout::bundle::PROVENANCE_SIGS
 #[derive(Debug, Clone)]
 pub struct VerifiedProvenance {
     builder: Builder,
-    subjects: Vec<(String, Sha256Digest)>,
+    subjects: Vec<(Box<str>, Sha256Digest)>,
     ref_: String,
     commit: Option<String>,
     signers: Vec<Signer>,
@@ -35,7 +35,7 @@ impl VerifiedProvenance {
         &self.builder
     }
     /// Subjects (canonical names, SHA-256).
-    pub fn subjects(&self) -> &[(String, Sha256Digest)] {
+    pub fn subjects(&self) -> &[(Box<str>, Sha256Digest)] {
         &self.subjects
     }
     /// The workflow ref (matches the builder's pattern).
@@ -59,16 +59,16 @@ pub fn verify(
     bytes: Option<&[u8]>,
     now: Timestamp,
 ) -> Result<VerifiedProvenance, Vec<Reason>> {
-    verify_files(root, revs, bytes, None, now)
+    verify_files(root, revs, bytes.map(<[u8]>::to_vec), None, now)
 }
 
 /// [`verify`] with the Sigstore provenance bundle beside (or instead of) the DSSE file (formats
 /// §9.2): both count toward the `provenance` threshold, both must carry the same statement, and
-/// every §5.4 rule applies to it.
+/// every §5.4 rule applies to it. The DSSE file is taken by value: its buffer becomes the payload.
 pub fn verify_files(
     root: &TrustedRoot,
     revs: &EffectiveRevocations,
-    intoto: Option<&[u8]>,
+    intoto: Option<Vec<u8>>,
     sigstore: Option<&[u8]>,
     now: Timestamp,
 ) -> Result<VerifiedProvenance, Vec<Reason>> {
@@ -80,9 +80,9 @@ pub fn verify_files(
     let r = root.root();
     let threshold = r.role("provenance").map_or(usize::MAX, |x| x.threshold);
     let mut count = RoleCount::default();
-    let mut signed: Option<(Vec<u8>, &str)> = None;
+    let mut signed: Option<(SignedPayload, &str)> = None;
     if let Some(bytes) = intoto {
-        let env = Envelope::parse_capped(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES)
+        let env = PaeEnvelope::parse_in_place(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES)
             .map_err(|m| invalid_in(FILE, m))?;
         if env.payload_type != payload_type::IN_TOTO {
             return Err(invalid_in(
@@ -94,15 +94,16 @@ pub fn verify_files(
                 ),
             ));
         }
-        count = count_dsse(
-            &env,
+        count = count_signatures(
+            env.pae(),
+            &env.signatures,
             r,
             "provenance",
             Window::Enforce(now),
             revs.keys(),
             FILE,
         );
-        signed = Some((env.payload, FILE));
+        signed = Some((SignedPayload::Envelope(env), FILE));
     }
     if let Some(bundle) = sigstore {
         let digest = first_subject_sha256(bundle).map_err(|m| invalid_in(SIGSTORE_FILE, m))?;
@@ -124,14 +125,14 @@ pub fn verify_files(
                 ));
             }
             match &signed {
-                Some((other, _)) if *other != payload => {
+                Some((other, _)) if other.payload() != payload.as_slice() => {
                     return Err(invalid_in(
                         SIGSTORE_FILE,
                         format!("its statement is not the one {FILE} signs"),
                     ))
                 }
                 Some(_) => {}
-                None => signed = Some((payload, SIGSTORE_FILE)),
+                None => signed = Some((SignedPayload::Payload(payload), SIGSTORE_FILE)),
             }
         }
     }
@@ -146,20 +147,17 @@ pub fn verify_files(
         return Err(invalid("no signed statement".into()));
     };
     // Only the verified bytes are parsed (#29); a payload that fails to parse rejects (#34).
-    let statement = Statement::parse(&payload, SLSA_PROVENANCE_V1).map_err(invalid)?;
-    // The payload is parsed: free it (tens of MiB for 100 000 subjects) before the subjects are
-    // copied out.
-    drop(payload);
+    let statement = Statement::parse(payload.payload(), SLSA_PROVENANCE_V1).map_err(invalid)?;
     let predicate = Provenance::from_predicate(&statement.predicate).map_err(invalid)?;
     let mut reasons = Vec::new();
-    let mut subjects = Vec::new();
+    let mut subjects = Vec::with_capacity(statement.subject.len());
     for s in &statement.subject {
         let digest = s
             .digest
             .get("sha256")
             .and_then(|h| airlock_core::hex::decode::<32>(h.as_bytes()).ok());
         match (airlock_core::name::check(&s.name), digest) {
-            (Ok(()), Some(d)) => subjects.push((s.name.clone(), d)),
+            (Ok(()), Some(d)) => subjects.push((Box::from(s.name.as_ref()), d)),
             (Err(e), _) => reasons.push(Reason::new(
                 Code::ProvenanceSubjectMismatch,
                 format!(
@@ -176,6 +174,10 @@ pub fn verify_files(
             )),
         }
     }
+    // The subjects are copied out: free the statement and the payload it borrows (tens of MiB
+    // for 100 000 subjects) before the rest is checked.
+    drop(statement);
+    drop(payload);
     let builder_id = &predicate.run_details.builder.id;
     let Some(builder) = r.payload.builders.iter().find(|b| &b.id == builder_id) else {
         reasons.push(Reason::new(
@@ -237,4 +239,20 @@ fn first_subject_sha256(bundle: &[u8]) -> Result<Sha256Digest, String> {
         .and_then(|h| h.as_str())
         .and_then(|h| airlock_core::hex::decode::<32>(h.as_bytes()).ok())
         .ok_or_else(|| "the statement's first subject has no sha256 digest".into())
+}
+
+/// The statement whose signatures counted: in the DSSE file's own buffer, or from the Sigstore
+/// bundle.
+enum SignedPayload {
+    Envelope(PaeEnvelope),
+    Payload(Vec<u8>),
+}
+
+impl SignedPayload {
+    fn payload(&self) -> &[u8] {
+        match self {
+            Self::Envelope(e) => e.payload(),
+            Self::Payload(p) => p,
+        }
+    }
 }

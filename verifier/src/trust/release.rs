@@ -56,7 +56,7 @@ fn check_statement(payload: &[u8], checksums: &[u8]) -> Result<(String, String),
     let want = hex(&sha256(checksums));
     match s.subject.as_slice() {
         [one] if one.name == "checksums.txt" => {
-            if one.digest.get("sha256") != Some(&want) {
+            if one.digest.get("sha256") != Some(want.as_str()) {
                 return Err("the signed statement's checksums.txt digest is not the digest of checksums.txt".into());
             }
         }

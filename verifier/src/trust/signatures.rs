@@ -2,7 +2,7 @@
 //! signature that fails under a known key invalidates the envelope; a verified signature by a key
 //! outside the role, revoked, or outside its window does not count; one raw key counts once.
 
-use crate::document::dsse::Envelope;
+use crate::document::dsse::{Envelope, EnvelopeSignature};
 use crate::document::trust_root::TrustRoot;
 use crate::keys::{Key, KeyId, KeyMaterial};
 use crate::reason::{Code, Reason};
@@ -153,10 +153,30 @@ pub fn count_dsse(
     revoked: &RevokedKeys,
     what: &str,
 ) -> RoleCount {
+    count_signatures(
+        &envelope.pae(),
+        &envelope.signatures,
+        root,
+        role,
+        window,
+        revoked,
+        what,
+    )
+}
+
+/// [`count_dsse`] for an envelope's signatures over its PAE, however it is held.
+pub fn count_signatures(
+    pae: &[u8],
+    signatures: &[EnvelopeSignature],
+    root: &TrustRoot,
+    role: &str,
+    window: Window,
+    revoked: &RevokedKeys,
+    what: &str,
+) -> RoleCount {
     let mut count = RoleCount::default();
     let role_keys = root.role(role).map(|r| r.key_ids.as_slice()).unwrap_or(&[]);
-    let pae = envelope.pae();
-    for sig in &envelope.signatures {
+    for sig in signatures {
         let Some(key) = KeyId::new(&sig.keyid)
             .ok()
             .and_then(|id| root.keys.get(&id))
@@ -179,7 +199,7 @@ pub fn count_dsse(
             ));
             continue;
         };
-        let verified = sig.sig.is_some_and(|s| pk.verify(&pae, &s).is_ok());
+        let verified = sig.sig.is_some_and(|s| pk.verify(pae, &s).is_ok());
         if verified {
             count.offer(key, role_keys, window, revoked, what);
         } else {
