@@ -428,7 +428,7 @@ fn check_evidence(
     let (ev, entries, version) = match ReleaseEvidence::parse_listed(bytes) {
         Ok(x) => x,
         Err(e) => {
-            reasons.push(mismatch(e));
+            reasons.push(mismatch(e.to_string()));
             return None;
         }
     };

@@ -70,19 +70,20 @@ pub struct Envelope {
 
 impl Envelope {
     /// Parses an envelope (at most `json::MAX_DOCUMENT_BYTES`).
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, crate::FormatError> {
         Self::parse_capped(bytes, json::MAX_DOCUMENT_BYTES)
     }
 
     /// Parses an envelope of at most `cap` bytes (a listing document's, e.g. provenance).
-    pub fn parse_capped(bytes: &[u8], cap: usize) -> Result<Self, String> {
+    pub fn parse_capped(bytes: &[u8], cap: usize) -> Result<Self, crate::FormatError> {
         let raw: BorrowedEnvelope<'_> =
             json::parse_borrowed(bytes, cap).map_err(|e| format!("not a DSSE envelope: {e}"))?;
         if raw.signatures.len() > MAX_SIGNATURES {
             return Err(format!(
                 "{} signatures, more than the limit of {MAX_SIGNATURES}",
                 raw.signatures.len()
-            ));
+            )
+            .into());
         }
         let payload = decode_base64(&raw.payload).ok_or("payload is not base64")?;
         let signatures = raw
@@ -127,7 +128,7 @@ const B64_STEP: usize = 4096;
 
 impl PaeEnvelope {
     /// Parses the envelope file `bytes` (at most `cap` of them), reusing the buffer.
-    pub fn parse_in_place(mut bytes: Vec<u8>, cap: usize) -> Result<Self, String> {
+    pub fn parse_in_place(mut bytes: Vec<u8>, cap: usize) -> Result<Self, crate::FormatError> {
         let (payload_type, signatures, span) = {
             let raw: BorrowedEnvelope<'_> = json::parse_borrowed(&bytes, cap)
                 .map_err(|e| format!("not a DSSE envelope: {e}"))?;
@@ -135,7 +136,8 @@ impl PaeEnvelope {
                 return Err(format!(
                     "{} signatures, more than the limit of {MAX_SIGNATURES}",
                     raw.signatures.len()
-                ));
+                )
+                .into());
             }
             let span = match &raw.payload {
                 // Without escapes the string lies in the file as it is.
@@ -266,7 +268,10 @@ pub fn sign(payload_type: &str, payload: &[u8], signers: &[(&str, &SigningKey)])
 }
 
 /// Adds signatures to an existing envelope's JSON (co-signing), keeping payload and order.
-pub fn add_signatures(envelope: &[u8], signers: &[(&str, &SigningKey)]) -> Result<Vec<u8>, String> {
+pub fn add_signatures(
+    envelope: &[u8],
+    signers: &[(&str, &SigningKey)],
+) -> Result<Vec<u8>, crate::FormatError> {
     let mut raw: RawEnvelope =
         json::parse(envelope).map_err(|e| format!("not a DSSE envelope: {e}"))?;
     let payload = decode_base64(&raw.payload).ok_or("payload is not base64")?;

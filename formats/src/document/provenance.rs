@@ -76,8 +76,9 @@ pub struct Provenance {
 
 impl Provenance {
     /// Types a statement's predicate.
-    pub fn from_predicate(v: &Value) -> Result<Self, String> {
-        serde_json::from_value(v.clone()).map_err(|e| format!("SLSA provenance predicate: {e}"))
+    pub fn from_predicate(v: &Value) -> Result<Self, crate::FormatError> {
+        serde_json::from_value(v.clone())
+            .map_err(|e| format!("SLSA provenance predicate: {e}").into())
     }
 }
 

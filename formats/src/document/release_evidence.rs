@@ -12,13 +12,13 @@ pub struct ReleaseVersion(semver::Version);
 
 impl ReleaseVersion {
     /// Parses `v1.2.3` (pre-release and build metadata allowed, per SemVer 2.0).
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, crate::FormatError> {
         let bare = s
             .strip_prefix('v')
             .ok_or_else(|| format!("version {s:?} does not start with `v`"))?;
         semver::Version::parse(bare)
             .map(Self)
-            .map_err(|e| format!("version {s:?} is not a semantic version: {e}"))
+            .map_err(|e| format!("version {s:?} is not a semantic version: {e}").into())
     }
 }
 
@@ -103,7 +103,7 @@ pub const EVIDENCE_TYPE: &str = "cavra-release-evidence";
 
 impl ReleaseEvidence {
     /// Parses and checks the document's own shape.
-    pub fn parse(bytes: &[u8]) -> Result<(Self, ReleaseVersion), String> {
+    pub fn parse(bytes: &[u8]) -> Result<(Self, ReleaseVersion), crate::FormatError> {
         let (mut e, artifacts, version) = Self::parse_listed(bytes)?;
         e.artifacts = artifacts
             .into_iter()
@@ -120,7 +120,7 @@ impl ReleaseEvidence {
     /// document (whose `artifacts` is empty).
     pub fn parse_listed(
         bytes: &[u8],
-    ) -> Result<(Self, Vec<ListedArtifact<'_>>, ReleaseVersion), String> {
+    ) -> Result<(Self, Vec<ListedArtifact<'_>>, ReleaseVersion), crate::FormatError> {
         let l: Listed<'_> = json::parse_borrowed(bytes, json::MAX_LISTING_DOCUMENT_BYTES)
             .map_err(|e| e.to_string())?;
         let e = ReleaseEvidence {
@@ -135,7 +135,7 @@ impl ReleaseEvidence {
             artifacts: Vec::new(),
         };
         if e.type_ != EVIDENCE_TYPE {
-            return Err(format!("_type is {:?}, not {EVIDENCE_TYPE:?}", e.type_));
+            return Err(format!("_type is {:?}, not {EVIDENCE_TYPE:?}", e.type_).into());
         }
         if e.package.is_empty() || e.package.chars().any(char::is_control) {
             return Err("package is empty or has control characters".into());
@@ -147,10 +147,7 @@ impl ReleaseEvidence {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
-            return Err(format!(
-                "commit {:?} is not 40 lowercase hex digits",
-                e.commit
-            ));
+            return Err(format!("commit {:?} is not 40 lowercase hex digits", e.commit).into());
         }
         if e.ref_.is_empty() || e.event.is_empty() {
             return Err("ref or event is empty".into());

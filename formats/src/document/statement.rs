@@ -145,26 +145,25 @@ pub struct Statement<'a> {
 
 impl<'a> Statement<'a> {
     /// Parses a statement, requiring the exact `_type` and `predicateType`.
-    pub fn parse(payload: &'a [u8], predicate_type: &str) -> Result<Self, String> {
+    pub fn parse(payload: &'a [u8], predicate_type: &str) -> Result<Self, crate::FormatError> {
         let s: Statement = json::parse_borrowed(payload, json::MAX_LISTING_DOCUMENT_BYTES)
             .map_err(|e| format!("statement: {e}"))?;
         if s.type_ != STATEMENT_TYPE {
-            return Err(format!(
-                "statement _type is {:?}, not {STATEMENT_TYPE:?}",
-                s.type_
-            ));
+            return Err(format!("statement _type is {:?}, not {STATEMENT_TYPE:?}", s.type_).into());
         }
         if s.predicate_type != predicate_type {
             return Err(format!(
                 "predicateType is {:?}, not {predicate_type:?}",
                 s.predicate_type
-            ));
+            )
+            .into());
         }
         if s.subject.len() > MAX_SUBJECTS {
             return Err(format!(
                 "{} subjects, more than the limit of {MAX_SUBJECTS}",
                 s.subject.len()
-            ));
+            )
+            .into());
         }
         Ok(s)
     }

@@ -83,7 +83,7 @@ pub fn verify_files(
     let mut signed: Option<(SignedPayload, &str)> = None;
     if let Some(bytes) = intoto {
         let env = PaeEnvelope::parse_in_place(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES)
-            .map_err(|m| invalid_in(FILE, m))?;
+            .map_err(|m| invalid_in(FILE, m.to_string()))?;
         if env.payload_type != payload_type::IN_TOTO {
             return Err(invalid_in(
                 FILE,
@@ -147,8 +147,10 @@ pub fn verify_files(
         return Err(invalid("no signed statement".into()));
     };
     // Only the verified bytes are parsed (#29); a payload that fails to parse rejects (#34).
-    let statement = Statement::parse(payload.payload(), SLSA_PROVENANCE_V1).map_err(invalid)?;
-    let predicate = Provenance::from_predicate(&statement.predicate).map_err(invalid)?;
+    let statement = Statement::parse(payload.payload(), SLSA_PROVENANCE_V1)
+        .map_err(|e| invalid(e.to_string()))?;
+    let predicate =
+        Provenance::from_predicate(&statement.predicate).map_err(|e| invalid(e.to_string()))?;
     let mut reasons = Vec::new();
     let mut subjects = Vec::with_capacity(statement.subject.len());
     for s in &statement.subject {
