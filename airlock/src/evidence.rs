@@ -26,6 +26,29 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
     }
 }
 
+/// Which key an appliance or media log is checked against.
+pub enum Signer<'a> {
+    /// `--key FILE`: one appliance key entry.
+    Key(&'a Path),
+    /// `--appliances FILE`: the site's enrolled appliances; the log must be signed by one.
+    Enrolled(&'a Path),
+}
+
+/// The distinct key ids the log's complete lines name (to find the enrolled appliance that
+/// signed it; the records themselves are verified by [`evidence::verify_log`]).
+fn log_signers(bytes: &[u8]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for line in bytes.split(|&b| b == b'\n') {
+        let id = serde_json::from_slice::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("key_id")?.as_str().map(str::to_owned));
+        if let Some(id) = id.filter(|id| !ids.contains(id)) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// An operator's path with its links resolved (files under it are then opened without following
 /// links, the verifier's `nofollow` module).
 fn resolved(p: &Path) -> std::path::PathBuf {
@@ -41,12 +64,11 @@ fn resolved(p: &Path) -> std::path::PathBuf {
 /// everything verifies, 1 otherwise.
 pub fn verify(
     media_or_log: &Path,
-    key_path: &Path,
+    signer: Signer<'_>,
     state: Option<&Path>,
     out: Option<&Path>,
 ) -> Result<u8, String> {
-    let (media_or_log, key_path) = (&resolved(media_or_log), &resolved(key_path));
-    let (key_bytes, key_id, pk) = read_key(key_path)?;
+    let media_or_log = &resolved(media_or_log);
     let (log_path, receipts_dir) = if media_or_log.is_dir() {
         (
             media_or_log.join(EVIDENCE_DIR).join(MEDIA_LOG_FILE),
@@ -63,6 +85,49 @@ pub fn verify(
         };
     let bytes =
         evidence::read_log(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    // The key the log is checked against: the one given, or the enrolled appliance that signed it.
+    let (key_bytes, key_id, pk, enrolled) = match signer {
+        Signer::Key(path) => {
+            let (b, id, pk) = read_key(&resolved(path))?;
+            (b, id, pk, None)
+        }
+        Signer::Enrolled(list_path) => {
+            let list = read_capped(list_path, MAX_TRUST_FILE)
+                .map_err(|e| format!("{} {e}", list_path.display()))?;
+            let list = airlock_verifier::appliances::parse(&list)
+                .map_err(|e| format!("{}: {e}", list_path.display()))?;
+            let signers = log_signers(&bytes);
+            let Some(entry) = list
+                .iter()
+                .find(|e| signers.iter().any(|s| *s == e.key_id.as_str()))
+                .or_else(|| list.first().filter(|_| signers.is_empty()))
+            else {
+                crate::outln!(
+                    "evidence log {} does NOT verify: it is signed by {}, which is not an appliance enrolled in {}: it may come from any Airlock install (enrol the appliance's key entry out of band)",
+                    log_path.display(),
+                    text(&signers.join(", ")),
+                    list_path.display()
+                );
+                return Ok(1);
+            };
+            let key_bytes = airlock_formats::document::dsse::to_pretty_json(entry);
+            let pk = match Key::from_entry(entry)?.material {
+                KeyMaterial::Ed25519(pk) => pk,
+                _ => return Err(format!("{}: not an Ed25519 key", entry.key_id)),
+            };
+            crate::outln!(
+                "appliance {}: enrolled in {}{}",
+                entry.key_id,
+                list_path.display(),
+                if signers.is_empty() {
+                    " (the log holds no record)"
+                } else {
+                    ""
+                }
+            );
+            (key_bytes, entry.key_id.to_string(), pk, Some(list))
+        }
+    };
     let report = evidence::verify_log(&bytes, &key_id, &pk, kind);
     let mut problems = Vec::new();
     // The appliance's own log, when a media log is checked against it.
@@ -111,7 +176,24 @@ pub fn verify(
                 }
             };
             receipts_found.insert(hex(&sha256(&rb)));
-            match receipt::verify_receipt(&rb, &key_bytes) {
+            // Against the site's list, a receipt by a key not enrolled says so (never "bad
+            // signature"); one by another enrolled appliance is not in this log.
+            let verified = match &enrolled {
+                Some(list) => airlock_verifier::appliances::verify_receipt(&rb, list).and_then(
+                    |(payload, entry)| {
+                        if entry.key_id.as_str() == key_id {
+                            Ok(payload)
+                        } else {
+                            Err(format!(
+                                "signed by the enrolled appliance {}, not by {key_id} whose log this is",
+                                entry.key_id
+                            ))
+                        }
+                    },
+                ),
+                None => receipt::verify_receipt(&rb, &key_bytes),
+            };
+            match verified {
                 Ok(payload) => {
                     let checked = evidence::check_against_receipt(&report, &payload, &rb)
                         .and_then(|()| receipt::verify_listing(&rb, &payload, dir));
