@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod governance;
+mod progress;
 
 #[derive(Parser)]
 #[command(
@@ -376,6 +377,9 @@ struct Pack {
     /// Replace the bundle file if it exists (otherwise never overwritten).
     #[arg(long)]
     force: bool,
+    /// Print nothing on success: no progress, no summary (errors are still printed).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -964,15 +968,24 @@ fn pack_cmd(a: Pack) -> R<()> {
             .get(pack::files::CHECKSUMS)
             .ok_or("no checksums.txt was made")?;
         write_out(path, sums)?;
-        println!(
-            "wrote {} (sha256 {})",
-            path.display(),
-            hex(&airlock_core::digest::sha256(sums))
-        );
+        if !a.quiet {
+            println!(
+                "wrote {} (sha256 {})",
+                path.display(),
+                hex(&airlock_core::digest::sha256(sums))
+            );
+        }
         return Ok(());
     }
-    let report = pack::pack(&opts)?;
-    print!("{}", pack::summary(&report));
+    let terminal = progress::Terminal::for_stderr().filter(|_| !a.quiet);
+    let report = match &terminal {
+        Some(t) => pack::pack_with(&opts, t)?,
+        None => pack::pack(&opts)?,
+    };
+    drop(terminal);
+    if !a.quiet {
+        print!("{}", pack::summary(&report));
+    }
     Ok(())
 }
 
