@@ -488,8 +488,27 @@ fn key_entries(paths: &[PathBuf]) -> R<Vec<KeyEntry>> {
     paths
         .iter()
         .map(|p| {
-            airlock_formats::json::parse::<KeyEntry>(&read(p)?)
-                .map_err(|e| format!("{}: not a public key entry: {e}", p.display()))
+            let bytes = read(p)?;
+            airlock_formats::json::parse::<KeyEntry>(&bytes).map_err(|e| {
+                match airlock_author::KeyKind::of(&bytes) {
+                    // Never a private key into a trust root; name the file that belongs there.
+                    Some(k @ (airlock_author::KeyKind::PrivateFile
+                    | airlock_author::KeyKind::PemPrivate
+                    | airlock_author::KeyKind::MinisignSecret
+                    | airlock_author::KeyKind::Hex64)) => format!(
+                        "{}: this is {}, not a public key entry: --key takes the public key entry keygen wrote beside it (ID.pub.json); private keys never go into a trust root",
+                        p.display(),
+                        k.describe()
+                    ),
+                    Some(k @ (airlock_author::KeyKind::MinisignPublic
+                    | airlock_author::KeyKind::PemPublic)) => format!(
+                        "{}: this is {}, not a public key entry: --key takes a JSON entry (ID.pub.json; keygen --minisign writes one beside ID.minisign.pub)",
+                        p.display(),
+                        k.describe()
+                    ),
+                    _ => format!("{}: not a public key entry (ID.pub.json): {e}", p.display()),
+                }
+            })
         })
         .collect()
 }
