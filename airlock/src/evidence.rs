@@ -34,19 +34,29 @@ pub enum Signer<'a> {
     Enrolled(&'a Path),
 }
 
-/// The distinct key ids the log's complete lines name (to find the enrolled appliance that
-/// signed it; the records themselves are verified by [`evidence::verify_log`]).
-fn log_signers(bytes: &[u8]) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
+/// How many of the key ids in a log not enrolled are named in a message.
+const NAMED_SIGNERS: usize = 4;
+
+/// The enrolled appliance whose key id the log's first record by an enrolled key names, and the
+/// first few distinct key ids its complete lines name (for the message when none is enrolled);
+/// the records themselves are verified by [`evidence::verify_log`].
+fn log_signer<'a>(bytes: &[u8], enrolled: &'a [KeyEntry]) -> (Option<&'a KeyEntry>, Vec<String>) {
+    let mut named: Vec<String> = Vec::new();
     for line in bytes.split(|&b| b == b'\n') {
-        let id = serde_json::from_slice::<serde_json::Value>(line)
+        let Some(id) = serde_json::from_slice::<serde_json::Value>(line)
             .ok()
-            .and_then(|v| v.get("key_id")?.as_str().map(str::to_owned));
-        if let Some(id) = id.filter(|id| !ids.contains(id)) {
-            ids.push(id);
+            .and_then(|v| v.get("key_id")?.as_str().map(str::to_owned))
+        else {
+            continue;
+        };
+        if let Some(e) = enrolled.iter().find(|e| e.key_id.as_str() == id) {
+            return (Some(e), named);
+        }
+        if named.len() < NAMED_SIGNERS && !named.contains(&id) {
+            named.push(id);
         }
     }
-    ids
+    (None, named)
 }
 
 /// An operator's path with its links resolved (files under it are then opened without following
@@ -96,16 +106,13 @@ pub fn verify(
                 .map_err(|e| format!("{} {e}", list_path.display()))?;
             let list = airlock_verifier::appliances::parse(&list)
                 .map_err(|e| format!("{}: {e}", list_path.display()))?;
-            let signers = log_signers(&bytes);
-            let Some(entry) = list
-                .iter()
-                .find(|e| signers.iter().any(|s| *s == e.key_id.as_str()))
-                .or_else(|| list.first().filter(|_| signers.is_empty()))
-            else {
+            let (signer, others) = log_signer(&bytes, &list);
+            let unsigned = signer.is_none() && others.is_empty();
+            let Some(entry) = signer.or_else(|| list.first().filter(|_| unsigned)) else {
                 crate::outln!(
                     "evidence log {} does NOT verify: it is signed by {}, which is not an appliance enrolled in {}: it may come from any Airlock install (enrol the appliance's key entry out of band)",
                     log_path.display(),
-                    text(&signers.join(", ")),
+                    text(&others.join(", ")),
                     list_path.display()
                 );
                 return Ok(1);
@@ -119,7 +126,7 @@ pub fn verify(
                 "appliance {}: enrolled in {}{}",
                 entry.key_id,
                 list_path.display(),
-                if signers.is_empty() {
+                if unsigned {
                     " (the log holds no record)"
                 } else {
                     ""
