@@ -26,6 +26,39 @@ fn read_key(path: &Path) -> Result<(Vec<u8>, String, airlock_core::ed25519::Publ
     }
 }
 
+/// Which key an appliance or media log is checked against.
+pub enum Signer<'a> {
+    /// `--key FILE`: one appliance key entry.
+    Key(&'a Path),
+    /// `--appliances FILE`: the site's enrolled appliances; the log must be signed by one.
+    Enrolled(&'a Path),
+}
+
+/// How many of the key ids in a log not enrolled are named in a message.
+const NAMED_SIGNERS: usize = 4;
+
+/// The enrolled appliance whose key id the log's first record by an enrolled key names, and the
+/// first few distinct key ids its complete lines name (for the message when none is enrolled);
+/// the records themselves are verified by [`evidence::verify_log`].
+fn log_signer<'a>(bytes: &[u8], enrolled: &'a [KeyEntry]) -> (Option<&'a KeyEntry>, Vec<String>) {
+    let mut named: Vec<String> = Vec::new();
+    for line in bytes.split(|&b| b == b'\n') {
+        let Some(id) = serde_json::from_slice::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("key_id")?.as_str().map(str::to_owned))
+        else {
+            continue;
+        };
+        if let Some(e) = enrolled.iter().find(|e| e.key_id.as_str() == id) {
+            return (Some(e), named);
+        }
+        if named.len() < NAMED_SIGNERS && !named.contains(&id) {
+            named.push(id);
+        }
+    }
+    (None, named)
+}
+
 /// An operator's path with its links resolved (files under it are then opened without following
 /// links, the verifier's `nofollow` module).
 fn resolved(p: &Path) -> std::path::PathBuf {
@@ -41,12 +74,11 @@ fn resolved(p: &Path) -> std::path::PathBuf {
 /// everything verifies, 1 otherwise.
 pub fn verify(
     media_or_log: &Path,
-    key_path: &Path,
+    signer: Signer<'_>,
     state: Option<&Path>,
     out: Option<&Path>,
 ) -> Result<u8, String> {
-    let (media_or_log, key_path) = (&resolved(media_or_log), &resolved(key_path));
-    let (key_bytes, key_id, pk) = read_key(key_path)?;
+    let media_or_log = &resolved(media_or_log);
     let (log_path, receipts_dir) = if media_or_log.is_dir() {
         (
             media_or_log.join(EVIDENCE_DIR).join(MEDIA_LOG_FILE),
@@ -63,6 +95,46 @@ pub fn verify(
         };
     let bytes =
         evidence::read_log(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    // The key the log is checked against: the one given, or the enrolled appliance that signed it.
+    let (key_bytes, key_id, pk, enrolled) = match signer {
+        Signer::Key(path) => {
+            let (b, id, pk) = read_key(&resolved(path))?;
+            (b, id, pk, None)
+        }
+        Signer::Enrolled(list_path) => {
+            let list = read_capped(list_path, MAX_TRUST_FILE)
+                .map_err(|e| format!("{} {e}", list_path.display()))?;
+            let list = airlock_verifier::appliances::parse(&list)
+                .map_err(|e| format!("{}: {e}", list_path.display()))?;
+            let (signer, others) = log_signer(&bytes, &list);
+            let unsigned = signer.is_none() && others.is_empty();
+            let Some(entry) = signer.or_else(|| list.first().filter(|_| unsigned)) else {
+                crate::outln!(
+                    "evidence log {} does NOT verify: it is signed by {}, which is not an appliance enrolled in {}: it may come from any Airlock install (enrol the appliance's key entry out of band)",
+                    log_path.display(),
+                    text(&others.join(", ")),
+                    list_path.display()
+                );
+                return Ok(1);
+            };
+            let key_bytes = airlock_formats::document::dsse::to_pretty_json(entry);
+            let pk = match Key::from_entry(entry)?.material {
+                KeyMaterial::Ed25519(pk) => pk,
+                _ => return Err(format!("{}: not an Ed25519 key", entry.key_id)),
+            };
+            crate::outln!(
+                "appliance {}: enrolled in {}{}",
+                entry.key_id,
+                list_path.display(),
+                if unsigned {
+                    " (the log holds no record)"
+                } else {
+                    ""
+                }
+            );
+            (key_bytes, entry.key_id.to_string(), pk, Some(list))
+        }
+    };
     let report = evidence::verify_log(&bytes, &key_id, &pk, kind);
     let mut problems = Vec::new();
     // The appliance's own log, when a media log is checked against it.
@@ -111,7 +183,24 @@ pub fn verify(
                 }
             };
             receipts_found.insert(hex(&sha256(&rb)));
-            match receipt::verify_receipt(&rb, &key_bytes) {
+            // Against the site's list, a receipt by a key not enrolled says so (never "bad
+            // signature"); one by another enrolled appliance is not in this log.
+            let verified = match &enrolled {
+                Some(list) => airlock_verifier::appliances::verify_receipt(&rb, list).and_then(
+                    |(payload, entry)| {
+                        if entry.key_id.as_str() == key_id {
+                            Ok(payload)
+                        } else {
+                            Err(format!(
+                                "signed by the enrolled appliance {}, not by {key_id} whose log this is",
+                                entry.key_id
+                            ))
+                        }
+                    },
+                ),
+                None => receipt::verify_receipt(&rb, &key_bytes),
+            };
+            match verified {
                 Ok(payload) => {
                     let checked = evidence::check_against_receipt(&report, &payload, &rb)
                         .and_then(|()| receipt::verify_listing(&rb, &payload, dir));

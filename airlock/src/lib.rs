@@ -162,8 +162,16 @@ enum EvidenceCommand {
         /// A media root (its evidence/airlock-evidence.jsonl), a log file, or a governance log.
         media_or_log: PathBuf,
         /// The appliance's public key entry (appliance-key.json), for the appliance's logs.
-        #[arg(long, required_unless_present_any = ["hmac_key", "state", "trust_root"])]
+        #[arg(
+            long,
+            required_unless_present_any = ["appliances", "hmac_key", "state", "trust_root"],
+            conflicts_with = "appliances"
+        )]
         key: Option<PathBuf>,
+        /// The site's enrolled appliances (a JSON array of appliance key entries): the log and
+        /// every receipt beside it must be signed by one of them.
+        #[arg(long, value_name = "FILE")]
+        appliances: Option<PathBuf>,
         /// A governance HMAC secret, ID=FILE (repeatable).
         #[arg(long, value_name = "ID=FILE")]
         hmac_key: Vec<String>,
@@ -259,12 +267,18 @@ fn run_cli() -> u8 {
                 EvidenceCommand::Verify {
                     media_or_log,
                     key,
+                    appliances,
                     hmac_key,
                     state,
                     trust_root,
                     out,
                 },
-        } => match (evidence::governance_log(&media_or_log), key) {
+        } => match (
+            evidence::governance_log(&media_or_log),
+            key.as_deref()
+                .map(evidence::Signer::Key)
+                .or(appliances.as_deref().map(evidence::Signer::Enrolled)),
+        ) {
             (Some(log), _) => finish(evidence::verify_governance(
                 &log,
                 &evidence::GovernanceKeys {
@@ -274,14 +288,14 @@ fn run_cli() -> u8 {
                     out: out.as_deref(),
                 },
             )),
-            (None, Some(key)) => finish(evidence::verify(
+            (None, Some(signer)) => finish(evidence::verify(
                 &media_or_log,
-                &key,
+                signer,
                 state.as_deref(),
                 out.as_deref(),
             )),
             (None, None) => finish(Err(format!(
-                "{} is not a governance evidence log; the appliance's logs need --key",
+                "{} is not a governance evidence log; the appliance's logs need --key or --appliances",
                 media_or_log.display()
             ))),
         },

@@ -113,15 +113,18 @@ impl Compression {
     }
 }
 
-struct Counting<R> {
+struct Counting<'a, R> {
     inner: R,
     n: u64,
+    /// Told every chunk read (progress).
+    report: &'a dyn Fn(u64),
 }
 
-impl<R: Read> Read for Counting<R> {
+impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let k = self.inner.read(buf)?;
         self.n += k as u64;
+        (self.report)(k as u64);
         Ok(k)
     }
 }
@@ -140,7 +143,12 @@ fn is_executable(meta: &std::fs::Metadata) -> bool {
     }
 }
 
-fn append<W: Write>(b: &mut tar::Builder<W>, e: &Entry, mtime: u64) -> io::Result<()> {
+fn append<W: Write>(
+    b: &mut tar::Builder<W>,
+    e: &Entry,
+    mtime: u64,
+    report: &dyn Fn(u64),
+) -> io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Regular);
     h.set_mode(0o644);
@@ -163,6 +171,7 @@ fn append<W: Write>(b: &mut tar::Builder<W>, e: &Entry, mtime: u64) -> io::Resul
             let mut r = Counting {
                 inner: f.take(size),
                 n: 0,
+                report,
             };
             b.append_data(&mut h, &e.name, &mut r)?;
             if r.n != size {
@@ -176,11 +185,11 @@ fn append<W: Write>(b: &mut tar::Builder<W>, e: &Entry, mtime: u64) -> io::Resul
     }
 }
 
-fn write_tar<W: Write>(w: W, entries: &[Entry], mtime: u64) -> io::Result<W> {
+fn write_tar<W: Write>(w: W, entries: &[Entry], mtime: u64, report: &dyn Fn(u64)) -> io::Result<W> {
     let mut b = tar::Builder::new(w);
     b.mode(tar::HeaderMode::Deterministic);
     for e in entries {
-        append(&mut b, e, mtime)?;
+        append(&mut b, e, mtime, report)?;
     }
     b.into_inner()
 }
@@ -188,9 +197,20 @@ fn write_tar<W: Write>(w: W, entries: &[Entry], mtime: u64) -> io::Result<W> {
 /// Writes `entries` (sorted here) to `out` atomically.
 pub fn write(
     out: &Path,
+    entries: Vec<Entry>,
+    mtime: u64,
+    compression: Compression,
+) -> Result<(), String> {
+    write_with(out, entries, mtime, compression, &|_| {})
+}
+
+/// [`write`], telling `report` the bytes of each file entry as they are read.
+pub fn write_with(
+    out: &Path,
     mut entries: Vec<Entry>,
     mtime: u64,
     compression: Compression,
+    report: &dyn Fn(u64),
 ) -> Result<(), String> {
     entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     if let Some(w) = entries.windows(2).find(|w| w[0].name == w[1].name) {
@@ -199,22 +219,22 @@ pub fn write(
     fsutil::write_atomic_with(out, |f| {
         let w = io::BufWriter::new(f);
         match compression {
-            Compression::None => write_tar(w, &entries, mtime)?.flush(),
+            Compression::None => write_tar(w, &entries, mtime, report)?.flush(),
             Compression::Gzip => {
                 let gz = flate2::GzBuilder::new()
                     .mtime(0)
                     .operating_system(255)
                     .write(w, flate2::Compression::best());
-                write_tar(gz, &entries, mtime)?.finish()?.flush()
+                write_tar(gz, &entries, mtime, report)?.finish()?.flush()
             }
             Compression::Zstd => {
                 let mut z = zstd::stream::write::Encoder::new(w, 19)?;
                 z.include_checksum(true)?;
-                write_tar(z, &entries, mtime)?.finish()?.flush()
+                write_tar(z, &entries, mtime, report)?.finish()?.flush()
             }
             Compression::Xz => {
                 let xz = liblzma::write::XzEncoder::new(w, 6);
-                write_tar(xz, &entries, mtime)?.finish()?.flush()
+                write_tar(xz, &entries, mtime, report)?.finish()?.flush()
             }
         }
     })

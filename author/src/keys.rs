@@ -46,6 +46,83 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// Key material of a kind an option does not take, told from its text so the message can say what
+/// the file is and which option takes it (instead of "not base64").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// `untrusted comment: minisign … secret key` (minisign -G, keygen --minisign's ID.minisign.key).
+    MinisignSecret,
+    /// `untrusted comment: minisign public key` (minisign.pub, ID.minisign.pub).
+    MinisignPublic,
+    /// A public key entry (formats §1, keygen's ID.pub.json, an appliance-key.json).
+    PublicEntry,
+    /// An Airlock Ed25519 private key file (keygen's ID.key).
+    PrivateFile,
+    /// A PEM public key (`-----BEGIN PUBLIC KEY-----`).
+    PemPublic,
+    /// A PEM private key of a form Airlock reads (`-----BEGIN PRIVATE KEY-----`).
+    PemPrivate,
+    /// 64 hex characters: an HMAC secret (hmac-keygen's ID.hmac-secret) or a hex-encoded seed.
+    Hex64,
+}
+
+impl KeyKind {
+    /// What the file is, for a message.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::MinisignSecret => "a minisign secret key",
+            Self::MinisignPublic => "a minisign public key (minisign.pub)",
+            Self::PublicEntry => "a public key entry (ID.pub.json)",
+            Self::PrivateFile => "an Airlock Ed25519 private key file (ID.key)",
+            Self::PemPublic => "a PEM public key",
+            Self::PemPrivate => "a PKCS#8 PEM private key",
+            Self::Hex64 => {
+                "64 hex characters: an HMAC secret (hmac-keygen's ID.hmac-secret, for the CAVRA_* variables or airlock vault add) or a hex seed"
+            }
+        }
+    }
+
+    /// Tells the kind from the text (`None`: not one of these).
+    pub fn of(text: &[u8]) -> Option<Self> {
+        let t = std::str::from_utf8(text).ok()?.trim();
+        let first = t.lines().next().unwrap_or_default();
+        // minisign and rsign (the minisign crate) files: the comment says which half it is.
+        if first.starts_with("untrusted comment:") {
+            return if first.contains("signature") {
+                // A .minisig ("signature from minisign secret key"): not a key.
+                None
+            } else if first.contains("public key") {
+                Some(Self::MinisignPublic)
+            } else if first.contains("secret key") {
+                Some(Self::MinisignSecret)
+            } else {
+                None
+            };
+        }
+        if first.starts_with("-----BEGIN PUBLIC KEY-----") {
+            return Some(Self::PemPublic);
+        }
+        if first.starts_with("-----BEGIN PRIVATE KEY-----") {
+            return Some(Self::PemPrivate);
+        }
+        if t.starts_with('{') {
+            let v: serde_json::Value = serde_json::from_str(t).ok()?;
+            let has = |k: &str| v.get(k).is_some();
+            return if has("private_key") {
+                Some(Self::PrivateFile)
+            } else if has("public_key") && has("key_id") {
+                Some(Self::PublicEntry)
+            } else {
+                None
+            };
+        }
+        (t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())).then_some(Self::Hex64)
+    }
+}
+
+/// What the Ed25519 signing options (`--release-key`, `--provenance-key`, `--sign`) take.
+const ED25519_PRIVATE_FORMS: &str = "an Ed25519 private key: keygen's ID.key, a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a base64 32-byte seed";
+
 fn key_id(s: &str) -> Result<KeyId, String> {
     Ok(KeyId::new(s)?)
 }
@@ -129,15 +206,33 @@ impl PrivateKey {
         let trimmed = std::str::from_utf8(text)
             .map_err(|_| "the private key is not text (UTF-8)".to_string())?
             .trim();
+        match KeyKind::of(trimmed.as_bytes()) {
+            Some(KeyKind::MinisignSecret) => return Err(format!(
+                "this is a minisign secret key, not an Ed25519 key: give it with --minisign-key (pack signs checksums.txt.minisig with it); this option takes {ED25519_PRIVATE_FORMS}"
+            )),
+            Some(k @ (KeyKind::MinisignPublic | KeyKind::PublicEntry | KeyKind::PemPublic)) => {
+                return Err(format!(
+                    "this is {}, not a private key: signing needs {ED25519_PRIVATE_FORMS} (keygen writes ID.key beside ID.pub.json)",
+                    k.describe()
+                ))
+            }
+            Some(k @ KeyKind::Hex64) => {
+                return Err(format!(
+                    "this is {}, not a key this option reads: it takes {ED25519_PRIVATE_FORMS}",
+                    k.describe()
+                ))
+            }
+            Some(KeyKind::PrivateFile | KeyKind::PemPrivate) | None => {}
+        }
         if trimmed.starts_with("untrusted comment:") {
-            return Err(
-                "this is a minisign secret key, not an Ed25519 key: give it with --minisign-key"
-                    .into(),
-            );
+            return Err(format!(
+                "this is a minisign file, not an Ed25519 key: this option takes {ED25519_PRIVATE_FORMS}"
+            ));
         }
         if trimmed.starts_with('{') {
-            let f: PrivateKeyFile = json::parse(trimmed.as_bytes())
-                .map_err(|e| format!("not an Airlock private key file: {e}"))?;
+            let f: PrivateKeyFile = json::parse(trimmed.as_bytes()).map_err(|e| {
+                format!("not an Airlock private key file (keygen's ID.key: key_id, algorithm, private_key): {e}")
+            })?;
             if f.algorithm != "Ed25519" {
                 return Err(format!(
                     "private key algorithm {:?} is not Ed25519",
@@ -192,7 +287,9 @@ impl PrivateKey {
 }
 
 fn decode_seed(s: &str) -> Result<[u8; 32], String> {
-    let bytes = decode_base64(s.trim()).ok_or("the private key is not base64")?;
+    let bytes = decode_base64(s.trim()).ok_or_else(|| {
+        format!("not a private key Airlock reads (not base64): expected {ED25519_PRIVATE_FORMS}")
+    })?;
     match bytes.len() {
         32 => {
             let mut seed = [0u8; 32];
@@ -242,6 +339,22 @@ impl MinisignKey {
     /// all-zero BLAKE2b checksum, which that loader refuses as corrupted; integrity is checked
     /// instead by deriving the public half from the seed and comparing.
     pub fn parse(text: &str) -> Result<Self, String> {
+        match KeyKind::of(text.as_bytes()) {
+            Some(KeyKind::MinisignSecret) | None => {}
+            Some(KeyKind::MinisignPublic) => return Err(
+                "this is a minisign public key (minisign.pub), not its secret key: --minisign-key takes the secret key (minisign -G -W's minisign.key, keygen --minisign's ID.minisign.key)"
+                    .into(),
+            ),
+            Some(k) => return Err(format!(
+                "this is {}, not a minisign secret key: Ed25519 release keys go to --release-key (provenance keys to --provenance-key); --minisign-key takes a minisign secret key (minisign -G -W)",
+                k.describe()
+            )),
+        }
+        if !text.trim_start().starts_with("untrusted comment:")
+            && PrivateKey::parse(text.as_bytes(), Some("probe")).is_ok()
+        {
+            return Err("this is an Ed25519 private key, not a minisign secret key: give it with --release-key (or --provenance-key); --minisign-key takes a minisign secret key (minisign -G -W)".into());
+        }
         let line = text
             .lines()
             .nth(1)

@@ -25,6 +25,6 @@ pub mod precheck;
 pub mod revocations;
 pub mod root;
 
-pub use keys::{MinisignKey, PrivateKey, SIGNING_KEY_ENV};
+pub use keys::{KeyKind, MinisignKey, PrivateKey, SIGNING_KEY_ENV};
 pub use media::prepare_media;
 pub use pack::{pack, PackOptions, PackReport};

@@ -159,9 +159,19 @@ impl PackReport {
     }
 }
 
-fn hash_file(path: &Path) -> Result<(Sha256Digest, u64), String> {
-    hash(path, true)
+/// What [`pack_with`] reports while it works (the bundle tool draws it on a terminal; a large
+/// release takes minutes to hash and compress).
+pub trait Progress {
+    /// A phase begins: what it does, and its size in bytes when known.
+    fn phase(&self, _what: &str, _total: Option<u64>) {}
+    /// `bytes` more of the current phase are done.
+    fn advance(&self, _bytes: u64) {}
 }
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
 
 /// Whether `head` (a file's first bytes) is private key material: a known private-key header, or
 /// anything the bundle tool's own key loader would accept as a private key (Airlock's JSON key
@@ -176,7 +186,11 @@ fn looks_like_private_key(head: &[u8]) -> bool {
 
 /// SHA-256 and size of a file; with `refuse_keys`, a file that starts like private key material
 /// is an error.
-fn hash(path: &Path, refuse_keys: bool) -> Result<(Sha256Digest, u64), String> {
+fn hash(
+    path: &Path,
+    refuse_keys: bool,
+    progress: &dyn Progress,
+) -> Result<(Sha256Digest, u64), String> {
     let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -196,6 +210,7 @@ fn hash(path: &Path, refuse_keys: bool) -> Result<(Sha256Digest, u64), String> {
         }
         h.update(&buf[..n]);
         size += n as u64;
+        progress.advance(n as u64);
     }
 }
 
@@ -210,6 +225,15 @@ fn fold(name: &str) -> String {
 /// names the verifier would refuse, names that collide on case-folding media, files named like
 /// Airlock metadata, and anything that looks like a private key.
 pub fn collect_artifacts(dist: &Path) -> Result<Vec<Artifact>, String> {
+    collect_artifacts_with(dist, &Silent)
+}
+
+/// [`collect_artifacts`], reporting the bytes hashed.
+pub fn collect_artifacts_with(
+    dist: &Path,
+    progress: &dyn Progress,
+) -> Result<Vec<Artifact>, String> {
+    progress.phase("hashing the artifacts", None);
     let mut out = Vec::new();
     let mut stack = vec![(dist.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = stack.pop() {
@@ -244,7 +268,7 @@ pub fn collect_artifacts(dist: &Path) -> Result<Vec<Artifact>, String> {
                         "{full}: looks like a key file; private keys never go into a bundle"
                     ));
                 }
-                let (sha256, size) = hash_file(&path)?;
+                let (sha256, size) = hash(&path, true, progress)?;
                 out.push(Artifact {
                     name: full,
                     path,
@@ -549,9 +573,14 @@ fn reasons_text(r: &[Reason]) -> String {
 
 /// Packs, self-checks and writes the bundle.
 pub fn pack(o: &PackOptions) -> Result<PackReport, String> {
+    pack_with(o, &Silent)
+}
+
+/// [`pack`], reporting each phase to `progress`.
+pub fn pack_with(o: &PackOptions, progress: &dyn Progress) -> Result<PackReport, String> {
     validate(o)?;
     let compression = Compression::for_path(&o.out)?;
-    let artifacts = collect_artifacts(&o.dist)?;
+    let artifacts = collect_artifacts_with(&o.dist, progress)?;
     let meta = metadata(o, &artifacts)?;
     // Self-check under the carried (or given) trust root, before anything is written.
     let anchor = match &o.anchor {
@@ -601,8 +630,16 @@ pub fn pack(o: &PackOptions) -> Result<PackReport, String> {
         self_check,
     };
     let mtime = u64::try_from(o.created_at.unix()).unwrap_or(0);
-    archive::write(&o.out, report.entries(), mtime, compression)?;
-    let (d, size) = hash_file_plain(&o.out)?;
+    progress.phase(
+        &format!("writing {}", o.out.display()),
+        Some(report.artifacts.iter().map(|a| a.size).sum()),
+    );
+    archive::write_with(&o.out, report.entries(), mtime, compression, &|n| {
+        progress.advance(n)
+    })?;
+    let written = std::fs::metadata(&o.out).map(|m| m.len()).ok();
+    progress.phase("hashing the bundle", written);
+    let (d, size) = hash(&o.out, false, progress)?;
     report.bundle_sha256 = hex(&d);
     report.bundle_size = size;
     Ok(report)
@@ -610,7 +647,7 @@ pub fn pack(o: &PackOptions) -> Result<PackReport, String> {
 
 /// SHA-256 and size of a file.
 pub fn hash_file_plain(path: &Path) -> Result<(Sha256Digest, u64), String> {
-    hash(path, false)
+    hash(path, false, &Silent)
 }
 
 /// Names of the files in a report, for printing.

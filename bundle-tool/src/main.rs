@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod governance;
+mod progress;
 
 #[derive(Parser)]
 #[command(
@@ -376,6 +377,9 @@ struct Pack {
     /// Replace the bundle file if it exists (otherwise never overwritten).
     #[arg(long)]
     force: bool,
+    /// Print nothing on success: no progress, no summary (errors are still printed).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -484,8 +488,27 @@ fn key_entries(paths: &[PathBuf]) -> R<Vec<KeyEntry>> {
     paths
         .iter()
         .map(|p| {
-            airlock_formats::json::parse::<KeyEntry>(&read(p)?)
-                .map_err(|e| format!("{}: not a public key entry: {e}", p.display()))
+            let bytes = read(p)?;
+            airlock_formats::json::parse::<KeyEntry>(&bytes).map_err(|e| {
+                match airlock_author::KeyKind::of(&bytes) {
+                    // Never a private key into a trust root; name the file that belongs there.
+                    Some(k @ (airlock_author::KeyKind::PrivateFile
+                    | airlock_author::KeyKind::PemPrivate
+                    | airlock_author::KeyKind::MinisignSecret
+                    | airlock_author::KeyKind::Hex64)) => format!(
+                        "{}: this is {}, not a public key entry: --key takes the public key entry keygen wrote beside it (ID.pub.json); private keys never go into a trust root",
+                        p.display(),
+                        k.describe()
+                    ),
+                    Some(k @ (airlock_author::KeyKind::MinisignPublic
+                    | airlock_author::KeyKind::PemPublic)) => format!(
+                        "{}: this is {}, not a public key entry: --key takes a JSON entry (ID.pub.json; keygen --minisign writes one beside ID.minisign.pub)",
+                        p.display(),
+                        k.describe()
+                    ),
+                    _ => format!("{}: not a public key entry (ID.pub.json): {e}", p.display()),
+                }
+            })
         })
         .collect()
 }
@@ -964,15 +987,24 @@ fn pack_cmd(a: Pack) -> R<()> {
             .get(pack::files::CHECKSUMS)
             .ok_or("no checksums.txt was made")?;
         write_out(path, sums)?;
-        println!(
-            "wrote {} (sha256 {})",
-            path.display(),
-            hex(&airlock_core::digest::sha256(sums))
-        );
+        if !a.quiet {
+            println!(
+                "wrote {} (sha256 {})",
+                path.display(),
+                hex(&airlock_core::digest::sha256(sums))
+            );
+        }
         return Ok(());
     }
-    let report = pack::pack(&opts)?;
-    print!("{}", pack::summary(&report));
+    let terminal = progress::Terminal::for_stderr().filter(|_| !a.quiet);
+    let report = match &terminal {
+        Some(t) => pack::pack_with(&opts, t)?,
+        None => pack::pack(&opts)?,
+    };
+    drop(terminal);
+    if !a.quiet {
+        print!("{}", pack::summary(&report));
+    }
     Ok(())
 }
 

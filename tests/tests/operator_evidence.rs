@@ -191,3 +191,106 @@ fn a_stick_is_checked_against_the_appliance_log_with_state() {
         "{t}"
     );
 }
+
+/// `airlock evidence verify MEDIA --appliances FILE`.
+fn evidence_verify_enrolled(media: &Path, appliances: &Path) -> Output {
+    Command::new(airlock_bin())
+        .env_remove("AIRLOCK_STATE")
+        .args(["evidence", "verify"])
+        .arg(media)
+        .arg("--appliances")
+        .arg(appliances)
+        .output()
+        .unwrap()
+}
+
+/// The site's `appliances.json`: the key entries of `kits`' appliances, as a JSON array.
+fn enrol(dir: &Path, kits: &[&Kit]) -> std::path::PathBuf {
+    let entries: Vec<String> = kits
+        .iter()
+        .map(|k| std::fs::read_to_string(k.state.join("appliance-key.json")).unwrap())
+        .collect();
+    let path = dir.join("appliances.json");
+    std::fs::write(&path, format!("[{}]", entries.join(","))).unwrap();
+    path
+}
+
+fn key_id(kit: &Kit) -> String {
+    let entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(kit.state.join("appliance-key.json")).unwrap())
+            .unwrap();
+    entry["key_id"].as_str().unwrap().to_owned()
+}
+
+/// Issue 13: a stick is checked against the site's enrolled appliances. A stick from any Airlock
+/// install verifies with the key file it carries; against the site's list it is refused, saying
+/// which key signed it. A stick of an enrolled appliance verifies and names it.
+#[test]
+fn a_foreign_stick_verifies_with_its_own_key_but_not_against_the_enrolled_appliances() {
+    let site = Kit::new();
+    served(&site);
+    let foreign = Kit::new();
+    foreign.bundle("c.tar", &Spec::new("2.0.0"));
+    foreign.run();
+    let list = enrol(site.tmp.path(), &[&site]);
+    // The attack: the foreign stick's log and receipts verify with its own key file.
+    let o = Command::new(airlock_bin())
+        .env_remove("AIRLOCK_STATE")
+        .args(["evidence", "verify"])
+        .arg(&foreign.media)
+        .arg("--key")
+        .arg(foreign.media.join("appliance-key.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Against the site's appliances it is refused (exit 1), naming the key that signed it.
+    let o = evidence_verify_enrolled(&foreign.media, &list);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("does NOT verify"), "{t}");
+    assert!(
+        t.contains(&format!(
+            "signed by {}, which is not an appliance enrolled in",
+            key_id(&foreign)
+        )),
+        "{t}"
+    );
+    // The site's own stick verifies and names its appliance.
+    let o = evidence_verify_enrolled(&site.media, &list);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("appliance {}: enrolled in", key_id(&site))),
+        "{out}"
+    );
+    assert!(out.contains(": ok (2 records verified)"), "{out}");
+    // With both enrolled, each stick verifies against the same list.
+    let both = enrol(foreign.tmp.path(), &[&site, &foreign]);
+    let o = evidence_verify_enrolled(&foreign.media, &both);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("appliance {}: enrolled in", key_id(&foreign))),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A foreign receipt slipped onto an enrolled appliance's stick is refused as not enrolled.
+#[test]
+fn a_foreign_receipt_on_an_enrolled_stick_fails() {
+    let site = Kit::new();
+    served(&site);
+    let foreign = Kit::new();
+    foreign.bundle("c.tar", &Spec::new("2.0.0"));
+    foreign.run();
+    let list = enrol(site.tmp.path(), &[&site]);
+    let receipts = foreign.media.join("receipts");
+    for e in std::fs::read_dir(&receipts).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, site.media.join("receipts").join(p.file_name().unwrap())).unwrap();
+    }
+    let o = evidence_verify_enrolled(&site.media, &list);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("which is not an enrolled appliance"), "{t}");
+}
