@@ -191,10 +191,10 @@ pub fn verify(
                         if entry.key_id.as_str() == key_id {
                             Ok(payload)
                         } else {
-                            Err(format!(
+                            Err(airlock_verifier::receipt::ReceiptError::NotEnrolled(format!(
                                 "signed by the enrolled appliance {}, not by {key_id} whose log this is",
                                 entry.key_id
-                            ))
+                            )))
                         }
                     },
                 ),
@@ -203,7 +203,7 @@ pub fn verify(
             match verified {
                 Ok(payload) => {
                     let checked = evidence::check_against_receipt(&report, &payload, &rb)
-                        .and_then(|()| receipt::verify_listing(&rb, &payload, dir));
+                        .and_then(|()| Ok(receipt::verify_listing(&rb, &payload, dir)?));
                     if let Err(e) = checked {
                         problems.push(format!("{}: {e}", p.display()));
                     }
@@ -310,7 +310,11 @@ pub fn verify_receipt(
             Ok(0)
         }
         Err(e) => {
-            crate::outln!("receipt {} does NOT verify: {}", path.display(), text(&e));
+            crate::outln!(
+                "receipt {} does NOT verify: {}",
+                path.display(),
+                text(&e.to_string())
+            );
             Ok(1)
         }
     }

@@ -8,7 +8,7 @@ use airlock_formats::keys::{decode_base64, encode_base64};
 use airlock_verifier::appliance_key::{ApplianceKey, PUBLIC_FILE, SECRET_FILE};
 use airlock_verifier::atomic::RealStorage;
 use airlock_verifier::policy::Decision;
-use airlock_verifier::receipt::{self, sign_receipt, verify_receipt, write_receipt};
+use airlock_verifier::receipt::{self, sign_receipt, verify_receipt, write_receipt, ReceiptError};
 use airlock_verifier::verdict::Verdict;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -36,7 +36,10 @@ fn receipt_round_trip_and_strict_refusals() {
 
     // Another appliance's key: no signature by it.
     let other = test_key(8);
-    assert!(verify_receipt(&env, &other.entry_json()).is_err());
+    assert!(matches!(
+        verify_receipt(&env, &other.entry_json()),
+        Err(ReceiptError::Signature(_))
+    ));
 
     // Payload altered after signing.
     let mut v: serde_json::Value = serde_json::from_slice(&env).unwrap();
@@ -45,9 +48,9 @@ fn receipt_round_trip_and_strict_refusals() {
         .unwrap()
         .replace("\"reject\"", "\"promote\"");
     v["payload"] = encode_base64(altered.as_bytes()).into();
-    assert!(verify_receipt(&serde_json::to_vec(&v).unwrap(), &entry)
-        .unwrap_err()
-        .contains("does not verify"));
+    let e = verify_receipt(&serde_json::to_vec(&v).unwrap(), &entry).unwrap_err();
+    assert!(matches!(e, ReceiptError::Signature(_)), "{e:?}");
+    assert!(e.to_string().contains("does not verify"), "{e}");
 
     // Same payload under another payloadType (type confusion), even correctly signed.
     let confused = dsse::sign(

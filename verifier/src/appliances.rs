@@ -10,23 +10,34 @@
 
 use crate::document::dsse::Envelope;
 use crate::keys::{Key, KeyEntry, KeyMaterial};
-use crate::receipt::{self, ReceiptPayload};
+use crate::receipt::{self, ReceiptError, ReceiptPayload};
 
 /// Parses an appliances file.
-pub fn parse(bytes: &[u8]) -> Result<Vec<KeyEntry>, String> {
+pub fn parse(bytes: &[u8]) -> Result<Vec<KeyEntry>, ReceiptError> {
     let entries: Vec<KeyEntry> = crate::json::parse(bytes).map_err(|e| {
-        format!("not a JSON array of appliance key entries (appliance-key.json): {e}")
+        ReceiptError::Key(format!(
+            "not a JSON array of appliance key entries (appliance-key.json): {e}"
+        ))
     })?;
     if entries.is_empty() {
-        return Err("no appliance is enrolled (an empty list)".into());
+        return Err(ReceiptError::Key(
+            "no appliance is enrolled (an empty list)".into(),
+        ));
     }
     for (i, e) in entries.iter().enumerate() {
-        let key = Key::from_entry(e).map_err(|why| format!("entry {}: {why}", e.key_id))?;
+        let key = Key::from_entry(e)
+            .map_err(|why| ReceiptError::Key(format!("entry {}: {why}", e.key_id)))?;
         if !matches!(key.material, KeyMaterial::Ed25519(_)) {
-            return Err(format!("entry {} is not an Ed25519 key", e.key_id));
+            return Err(ReceiptError::Key(format!(
+                "entry {} is not an Ed25519 key",
+                e.key_id
+            )));
         }
         if entries.iter().take(i).any(|o| o.key_id == e.key_id) {
-            return Err(format!("key id {} is enrolled twice", e.key_id));
+            return Err(ReceiptError::Key(format!(
+                "key id {} is enrolled twice",
+                e.key_id
+            )));
         }
     }
     Ok(entries)
@@ -37,21 +48,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<KeyEntry>, String> {
 pub fn verify_receipt(
     envelope: &[u8],
     enrolled: &[KeyEntry],
-) -> Result<(ReceiptPayload, KeyEntry), String> {
-    let env = Envelope::parse(envelope)?;
+) -> Result<(ReceiptPayload, KeyEntry), ReceiptError> {
+    let env = Envelope::parse(envelope).map_err(|e| ReceiptError::Malformed(e.to_string()))?;
     let signers: Vec<&str> = env.signatures.iter().map(|s| s.keyid.as_str()).collect();
     let Some(entry) = enrolled
         .iter()
         .find(|e| signers.contains(&e.key_id.as_str()))
     else {
-        return Err(format!(
+        return Err(ReceiptError::NotEnrolled(format!(
             "the receipt is signed by {}, which is not an enrolled appliance: it may come from any Airlock install (enrol the appliance's key entry out of band)",
             if signers.is_empty() {
                 "no key".to_string()
             } else {
                 signers.join(", ")
             }
-        ));
+        )));
     };
     let bytes = crate::document::dsse::to_pretty_json(entry);
     let payload = receipt::verify_receipt(envelope, &bytes)?;

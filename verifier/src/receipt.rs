@@ -10,6 +10,38 @@ use serde::{Deserialize, Serialize};
 /// The receipt payload's `_type`.
 pub const RECEIPT_TYPE: &str = "cavra-promotion-receipt";
 
+/// Why a receipt does not prove what it says (the receipt-checking layer's error, used by both
+/// tools' `receipt verify`, `airlock extract` and `airlock evidence verify`). Each variant is a
+/// category the callers may act on; the sentence is for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    /// The appliance key entry (or the site's list of enrolled appliances) is not usable.
+    #[error("{0}")]
+    Key(String),
+    /// Not a receipt: the envelope or its payload is malformed or of another type.
+    #[error("{0}")]
+    Malformed(String),
+    /// No signature by the appliance, or one that does not verify.
+    #[error("{0}")]
+    Signature(String),
+    /// Signed by no enrolled appliance.
+    #[error("{0}")]
+    NotEnrolled(String),
+    /// Signed, but the payload contradicts itself, its signer or its artifact listing.
+    #[error("{0}")]
+    Inconsistent(String),
+    /// Written by another appliance image than the one required (or by none).
+    #[error("{0}")]
+    Image(String),
+}
+
+/// The sentence, for the command-line layers that carry errors as sentences.
+impl From<ReceiptError> for String {
+    fn from(e: ReceiptError) -> Self {
+        e.to_string()
+    }
+}
+
 /// The bundle file a receipt is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleRef {
@@ -73,18 +105,18 @@ impl ReceiptPayload {
     /// Checks that the receipt was written by the appliance image whose UKI SHA-256 is `want`
     /// (hex): a site that insists on its released image refuses receipts from any other, and
     /// from runs that name no image at all (the command on a workstation).
-    pub fn require_image(&self, want: &str) -> Result<(), String> {
+    pub fn require_image(&self, want: &str) -> Result<(), ReceiptError> {
         match &self.appliance.image {
             Some(i) if i.sha256.eq_ignore_ascii_case(want.trim()) => Ok(()),
-            Some(i) => Err(format!(
+            Some(i) => Err(ReceiptError::Image(format!(
                 "the receipt was written by image sha256 {}, not the required {}",
                 i.sha256,
                 want.trim()
-            )),
-            None => Err(format!(
+            ))),
+            None => Err(ReceiptError::Image(format!(
                 "the receipt names no appliance image (not written by a booted appliance); the required image is {}",
                 want.trim()
-            )),
+            ))),
         }
     }
 }
@@ -283,10 +315,10 @@ struct ListingMembers {
 
 /// The [`ArtifactListing`] a receipt envelope's payload carries (None for a receipt written
 /// before listings existed). Call after [`verify_receipt`]: the payload is then authentic.
-pub fn receipt_listing(envelope: &[u8]) -> Result<Option<ArtifactListing>, String> {
-    let env = Envelope::parse(envelope)?;
-    let m: ListingMembers =
-        crate::json::parse(&env.payload).map_err(|e| format!("receipt payload: {e}"))?;
+pub fn receipt_listing(envelope: &[u8]) -> Result<Option<ArtifactListing>, ReceiptError> {
+    let env = Envelope::parse(envelope).map_err(|e| ReceiptError::Malformed(e.to_string()))?;
+    let m: ListingMembers = crate::json::parse(&env.payload)
+        .map_err(|e| ReceiptError::Malformed(format!("receipt payload: {e}")))?;
     match (m.artifacts_count, m.artifacts_sha256) {
         (None, None) if m.artifacts_file.is_none() => Ok(None),
         (Some(artifacts_count), Some(artifacts_sha256)) => Ok(Some(ArtifactListing {
@@ -294,10 +326,10 @@ pub fn receipt_listing(envelope: &[u8]) -> Result<Option<ArtifactListing>, Strin
             artifacts_sha256,
             artifacts_file: m.artifacts_file,
         })),
-        _ => Err(
+        _ => Err(ReceiptError::Inconsistent(
             "the receipt's artifact listing is incomplete (artifacts_count, artifacts_sha256)"
                 .into(),
-        ),
+        )),
     }
 }
 
@@ -308,7 +340,7 @@ pub fn verify_listing(
     envelope: &[u8],
     payload: &ReceiptPayload,
     receipt_dir: &Path,
-) -> Result<(), String> {
+) -> Result<(), ReceiptError> {
     let Some(listing) = receipt_listing(envelope)? else {
         return Ok(());
     };
@@ -316,42 +348,44 @@ pub fn verify_listing(
     let bytes = match &listing.artifacts_file {
         None => {
             if payload.artifacts.len() as u64 != listing.artifacts_count {
-                return Err(format!(
+                return Err(ReceiptError::Inconsistent(format!(
                     "the receipt lists {} artifacts but says it has {}",
                     payload.artifacts.len(),
                     listing.artifacts_count
-                ));
+                )));
             }
             canonical_listing(&payload.artifacts)
         }
         Some(name) => {
-            atomic::check_basename(name)
-                .map_err(|e| format!("artifact list file {name:?}: {e}"))?;
+            atomic::check_basename(name).map_err(|e| {
+                ReceiptError::Inconsistent(format!("artifact list file {name:?}: {e}"))
+            })?;
             if !payload.artifacts.is_empty() {
-                return Err(
+                return Err(ReceiptError::Inconsistent(
                     "the receipt has both inline artifacts and an artifact list file".into(),
-                );
+                ));
             }
             let path = receipt_dir.join(name);
-            let bytes = crate::media::read_capped(&path, MAX_LISTING_BYTES)
-                .map_err(|e| format!("artifact list file {} {e}", path.display()))?;
+            let bytes = crate::media::read_capped(&path, MAX_LISTING_BYTES).map_err(|e| {
+                ReceiptError::Inconsistent(format!("artifact list file {} {e}", path.display()))
+            })?;
             let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
             if lines != listing.artifacts_count {
-                return Err(format!(
+                return Err(ReceiptError::Inconsistent(format!(
                     "artifact list file {} has {lines} lines, the receipt says {} artifacts",
                     path.display(),
                     listing.artifacts_count
-                ));
+                )));
             }
             bytes
         }
     };
     let digest = hex(&sha256(&bytes));
     if digest != listing.artifacts_sha256 {
-        return Err(format!(
+        return Err(ReceiptError::Inconsistent(format!(
             "the artifact list's SHA-256 is {digest}, the receipt signs {}: the list was altered",
             listing.artifacts_sha256
-        ));
+        )));
     }
     Ok(())
 }
@@ -439,23 +473,23 @@ pub fn sign_receipt_with(
 /// name the entry's key id, and every signature naming it must verify (other key ids are ignored,
 /// formats §2); the payload is parsed only after that, strictly, and must have `_type`
 /// [`RECEIPT_TYPE`], name the same appliance key, and carry reasons exactly when it rejects.
-pub fn verify_receipt(envelope: &[u8], key_entry: &[u8]) -> Result<ReceiptPayload, String> {
-    let entry: KeyEntry =
-        crate::json::parse(key_entry).map_err(|e| format!("appliance key entry: {e}"))?;
-    let key = Key::from_entry(&entry)?;
+pub fn verify_receipt(envelope: &[u8], key_entry: &[u8]) -> Result<ReceiptPayload, ReceiptError> {
+    let entry: KeyEntry = crate::json::parse(key_entry)
+        .map_err(|e| ReceiptError::Key(format!("appliance key entry: {e}")))?;
+    let key = Key::from_entry(&entry).map_err(|e| ReceiptError::Key(e.to_string()))?;
     let KeyMaterial::Ed25519(public) = key.material else {
-        return Err(format!(
+        return Err(ReceiptError::Key(format!(
             "appliance key {} is not an Ed25519 key",
             entry.key_id
-        ));
+        )));
     };
-    let env = Envelope::parse(envelope)?;
+    let env = Envelope::parse(envelope).map_err(|e| ReceiptError::Malformed(e.to_string()))?;
     if env.payload_type != payload_type::RECEIPT {
-        return Err(format!(
+        return Err(ReceiptError::Malformed(format!(
             "payloadType is {:?}, not {:?}",
             env.payload_type,
             payload_type::RECEIPT
-        ));
+        )));
     }
     let pae = env.pae();
     let mut verified = 0usize;
@@ -466,36 +500,44 @@ pub fn verify_receipt(envelope: &[u8], key_entry: &[u8]) -> Result<ReceiptPayloa
     {
         let ok = s.sig.is_some_and(|sig| public.verify(&pae, &sig).is_ok());
         if !ok {
-            return Err(format!(
+            return Err(ReceiptError::Signature(format!(
                 "a signature by {} does not verify: the receipt was altered or not made by this appliance",
                 entry.key_id
-            ));
+            )));
         }
         verified += 1;
     }
     if verified == 0 {
-        return Err(format!(
+        return Err(ReceiptError::Signature(format!(
             "the receipt carries no signature by {}",
             entry.key_id
-        ));
+        )));
     }
-    let payload: ReceiptPayload =
-        crate::json::parse(&env.payload).map_err(|e| format!("receipt payload: {e}"))?;
+    let payload: ReceiptPayload = crate::json::parse(&env.payload)
+        .map_err(|e| ReceiptError::Malformed(format!("receipt payload: {e}")))?;
     if payload.type_ != RECEIPT_TYPE {
-        return Err(format!(
+        return Err(ReceiptError::Malformed(format!(
             "payload _type is {:?}, not {RECEIPT_TYPE:?}",
             payload.type_
-        ));
+        )));
     }
     if payload.appliance.key_id != entry.key_id.as_str() {
-        return Err(format!(
+        return Err(ReceiptError::Inconsistent(format!(
             "payload names appliance key {:?} but was signed by {}",
             payload.appliance.key_id, entry.key_id
-        ));
+        )));
     }
     match (payload.verdict, payload.reasons.is_empty()) {
-        (Verdict::Promote, false) => return Err("a promote receipt carries reasons".into()),
-        (Verdict::Reject, true) => return Err("a reject receipt carries no reason".into()),
+        (Verdict::Promote, false) => {
+            return Err(ReceiptError::Inconsistent(
+                "a promote receipt carries reasons".into(),
+            ))
+        }
+        (Verdict::Reject, true) => {
+            return Err(ReceiptError::Inconsistent(
+                "a reject receipt carries no reason".into(),
+            ))
+        }
         _ => {}
     }
     Ok(payload)
