@@ -76,8 +76,9 @@ enum ReceiptCmd {
         /// bundle-tool/README.md); a receipt signed by any other key is refused.
         #[arg(long, value_name = "FILE")]
         appliances: Option<PathBuf>,
-        /// Print the payload as JSON instead of a summary (the same as --format json).
-        #[arg(long)]
+        /// The same as --format json, kept for scripts written before --format (hidden: one
+        /// spelling in both tools).
+        #[arg(long, hide = true)]
         json: bool,
         /// Output format: human (the default) or json (the payload), as in `airlock`.
         #[arg(long, value_parser = ["human", "json"])]
