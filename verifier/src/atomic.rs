@@ -49,7 +49,7 @@ pub const MODE_DIR_PUBLIC: u32 = 0o755;
 pub const MODE_DIR_PRIVATE: u32 = 0o700;
 
 /// Most names [`write_first_free`] tries before giving up.
-pub const MAX_NAME_ATTEMPTS: usize = 10_000;
+pub(crate) const MAX_NAME_ATTEMPTS: usize = 10_000;
 
 /// An open file being written.
 pub trait WriteFile: Send {
@@ -359,7 +359,7 @@ fn invalid(path: &Path, msg: String) -> WriteError {
 }
 
 /// Whether `name` is one of our temp files: [`TEMP_PREFIX`] then `[0-9a-f-]+` only.
-pub fn is_temp_name(name: &str) -> bool {
+pub(crate) fn is_temp_name(name: &str) -> bool {
     name.strip_prefix(TEMP_PREFIX).is_some_and(|rest| {
         !rest.is_empty()
             && rest
@@ -619,7 +619,7 @@ fn parent(path: &Path) -> &Path {
 }
 
 /// The last byte of a file (None when empty), not following a symlink.
-pub fn last_byte(path: &Path) -> io::Result<Option<u8>> {
+pub(crate) fn last_byte(path: &Path) -> io::Result<Option<u8>> {
     let (mut f, meta) = nofollow::open_read(path)?;
     let len = meta.len();
     if len == 0 {

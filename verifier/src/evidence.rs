@@ -46,15 +46,16 @@ pub const MEDIA_LOG_FILE: &str = airlock_formats::layout::media::EVIDENCE_LOG;
 /// The verification report's file name (next to the log).
 pub const REPORT_FILE: &str = airlock_formats::layout::media::EVIDENCE_REPORT;
 /// `event` of a verification record.
-pub const EVENT_VERIFY: &str = "verify";
+pub(crate) const EVENT_VERIFY: &str = "verify";
 /// `prev` of the first record.
-pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS_PREV: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 /// Largest record line accepted.
-pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_RECORD_BYTES: usize = 256 * 1024;
 /// Largest log read for verification.
-pub const MAX_LOG_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_LOG_BYTES: u64 = 1 << 30;
 /// How much of the state log's end is read to find its head.
-pub const HEAD_WINDOW: u64 = 1 << 20;
+pub(crate) const HEAD_WINDOW: u64 = 1 << 20;
 
 const SIG_MARKER: &[u8] = b",\"sig\":\"";
 
@@ -370,7 +371,7 @@ pub fn append(
 }
 
 /// Appends a record line to the state's log (created 0600 if absent).
-pub fn append_line_to_state(
+pub(crate) fn append_line_to_state(
     storage: &dyn Storage,
     state_log: &Path,
     line: &[u8],
@@ -381,7 +382,7 @@ pub fn append_line_to_state(
 
 /// Appends a record line to `MEDIA/evidence/airlock-evidence.jsonl` (creating `evidence/`,
 /// refusing symlinks; existing bytes untouched).
-pub fn append_to_media(
+pub(crate) fn append_to_media(
     storage: &dyn Storage,
     media: &Path,
     line: &[u8],
@@ -393,7 +394,7 @@ pub fn append_to_media(
 
 /// The head after a record line as stored (in `state.json`): its seq + 1 and its SHA-256. None
 /// when the line is not a well-formed record.
-pub fn head_after_line(line: &[u8]) -> Option<(u64, LogHead)> {
+pub(crate) fn head_after_line(line: &[u8]) -> Option<(u64, LogHead)> {
     let p = parse_line(line)?;
     Some((
         p.fields.seq,
@@ -406,7 +407,7 @@ pub fn head_after_line(line: &[u8]) -> Option<(u64, LogHead)> {
 }
 
 /// `prev` and `key_id` of a well-formed record line whose signature verifies under `key`.
-pub fn verified_line_prev(line: &[u8], key: &ApplianceKey) -> Option<String> {
+pub(crate) fn verified_line_prev(line: &[u8], key: &ApplianceKey) -> Option<String> {
     let p = parse_line(line)?;
     (p.fields.key_id == key.key_id().as_str() && p.signature_ok(key.public()))
         .then(|| p.fields.prev.clone())
@@ -900,7 +901,7 @@ struct ReportDoc<'a> {
 }
 
 /// The verification report's `_type`.
-pub const REPORT_TYPE: &str = "airlock-evidence-verification";
+pub(crate) const REPORT_TYPE: &str = "airlock-evidence-verification";
 
 /// The report document (pretty JSON): the log's name, SHA-256 and size, when, the status
 /// (`ok` / `ok-with-gaps` / `failed`) and every finding. No key material beyond the public key's

@@ -12,13 +12,13 @@ use std::path::{Component, Path, PathBuf};
 /// Largest trust file read from the media.
 pub const MAX_TRUST_FILE: u64 = 1 << 20;
 /// Most `trust-root/<n>.json` files read.
-pub const MAX_ROOT_FILES: usize = 1024;
+pub(crate) const MAX_ROOT_FILES: usize = 1024;
 /// Most bundles verified in one run.
-pub const MAX_BUNDLES: usize = 4096;
+pub(crate) const MAX_BUNDLES: usize = 4096;
 
 /// Most bytes of trust material read from the media root, all files together (the memory
 /// budget: a stick full of 1 MiB "roots" must not fill the appliance's RAM, issue 11 #3).
-pub const MAX_TRUST_TOTAL: u64 = 4 << 20;
+pub(crate) const MAX_TRUST_TOTAL: u64 = 4 << 20;
 
 /// Reads a regular file of at most `cap` bytes, not through a link, not blocking on a FIFO, and
 /// not a file with several hard links ([`crate::nofollow`]).

@@ -232,9 +232,9 @@ pub struct ReceiptFacts {
 
 /// Most artifacts listed inside a receipt; a longer list goes to a side file beside it, so that
 /// every receipt stays far below the 1 MiB that receipt readers accept.
-pub const MAX_INLINE_ARTIFACTS: usize = 1000;
+pub(crate) const MAX_INLINE_ARTIFACTS: usize = 1000;
 /// Largest artifact list side file read back (100 000 artifacts of names up to 1 KiB fit).
-pub const MAX_LISTING_BYTES: u64 = 128 << 20;
+pub(crate) const MAX_LISTING_BYTES: u64 = 128 << 20;
 
 /// The canonical artifact list a receipt binds: its count, the SHA-256 of its bytes, and, when
 /// the list is not inline, the side file in the receipt's directory that holds those bytes.
@@ -254,7 +254,7 @@ pub struct ArtifactListing {
 }
 
 /// The canonical artifact list's bytes (see [`ArtifactListing`]).
-pub fn canonical_listing(artifacts: &[ArtifactRef]) -> Vec<u8> {
+pub(crate) fn canonical_listing(artifacts: &[ArtifactRef]) -> Vec<u8> {
     let mut sorted: Vec<&ArtifactRef> = artifacts.iter().collect();
     sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     let mut out = Vec::with_capacity(artifacts.len().saturating_mul(96));
@@ -266,7 +266,7 @@ pub fn canonical_listing(artifacts: &[ArtifactRef]) -> Vec<u8> {
 
 /// What a receipt says about its artifacts: the inline list (empty when there are more than
 /// [`MAX_INLINE_ARTIFACTS`]), the listing, and the side file's bytes to write when needed.
-pub fn artifact_fields(
+pub(crate) fn artifact_fields(
     artifacts: &[ArtifactRef],
 ) -> (Vec<ArtifactRef>, ArtifactListing, Option<Vec<u8>>) {
     let bytes = canonical_listing(artifacts);
@@ -284,14 +284,14 @@ pub fn artifact_fields(
 
 /// The side file names tried for a listing: `<sha256>.artifacts.txt`, then
 /// `<sha256>.<n>.artifacts.txt` for n = 2, 3, … (never overwriting).
-pub fn listing_names(sha256_hex: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn listing_names(sha256_hex: &str) -> impl Iterator<Item = String> + '_ {
     std::iter::once(format!("{sha256_hex}.artifacts.txt"))
         .chain((2u64..).map(move |n| format!("{sha256_hex}.{n}.artifacts.txt")))
 }
 
 /// Writes an artifact list side file to `MEDIA/receipts/` (atomically, never overwriting);
 /// returns its file name.
-pub fn write_listing(
+pub(crate) fn write_listing(
     storage: &dyn Storage,
     media: &Path,
     sha256_hex: &str,
@@ -445,7 +445,7 @@ struct FullPayload<'a> {
 }
 
 /// [`sign_receipt`] with the artifact listing members and the `governance` object, when given.
-pub fn sign_receipt_with(
+pub(crate) fn sign_receipt_with(
     decision: &Decision,
     facts: &ReceiptFacts,
     listing: Option<&ArtifactListing>,
@@ -567,14 +567,14 @@ pub fn remove_media_temps(
 
 /// Longest bundle part of a receipt file name: 255 bytes less the longest suffix added
 /// (`.promote.` + a 20-digit n + `.receipt.json`).
-pub const MAX_RECEIPT_STEM: usize = 255 - ".promote.".len() - 20 - ".receipt.json".len();
+pub(crate) const MAX_RECEIPT_STEM: usize = 255 - ".promote.".len() - 20 - ".receipt.json".len();
 
 /// The bundle part of its receipt's file name: the bundle's file name itself when it is a plain
 /// name that fits; otherwise (a control character, a backslash, too long) that name with every
 /// such character replaced by `_`, cut to fit, and tagged with the first 16 hex digits of the
 /// SHA-256 of the original name, so that every bundle gets a receipt and distinct names stay
 /// distinct. `bundle.file` in the receipt always carries the exact name.
-pub fn receipt_stem(bundle_file_name: &str) -> String {
+pub(crate) fn receipt_stem(bundle_file_name: &str) -> String {
     if atomic::check_basename(bundle_file_name).is_ok()
         && bundle_file_name.len() <= MAX_RECEIPT_STEM
     {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub use crate::record::WriteMode;
 
 /// How long one run may read before it gives up (a stalled stick must not hang the appliance).
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
 
 /// What to verify and where to write.
 #[derive(Debug, Clone)]

@@ -126,7 +126,7 @@ fn restrict_writes(writable: &[PathBuf]) -> Result<RulesetStatus, String> {
 /// The paths a run may write beneath: the media's `receipts/` and `evidence/` (created here
 /// first, when absent, since Landlock rules name existing paths) and the state directory.
 /// For a dry run, none.
-pub fn run_paths(media: &Path, state_dir: &Path, writing: bool) -> Vec<PathBuf> {
+pub(crate) fn run_paths(media: &Path, state_dir: &Path, writing: bool) -> Vec<PathBuf> {
     if !writing {
         return Vec::new();
     }

@@ -131,11 +131,6 @@ impl Verified {
         &self.subject
     }
 
-    /// DER of the leaf certificate.
-    pub fn leaf_der(&self) -> &[u8] {
-        &self.leaf_der
-    }
-
     /// Index of the first transparency log entry.
     pub fn log_index(&self) -> u64 {
         self.log_index
@@ -194,7 +189,7 @@ pub fn parse_bundle(json: &[u8]) -> Result<Bundle, Failure> {
 }
 
 /// The DSSE payload of a bundle, unverified (to find what it is about before verifying it).
-pub fn dsse_payload(bundle: &Bundle) -> Option<Vec<u8>> {
+pub(crate) fn dsse_payload(bundle: &Bundle) -> Option<Vec<u8>> {
     match &bundle.content {
         SignatureContent::DsseEnvelope(env) => Some(env.payload.as_bytes().to_vec()),
         _ => None,

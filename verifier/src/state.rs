@@ -48,14 +48,14 @@ pub const TRUST_ROOT_DIR: &str = airlock_formats::layout::state::TRUST_ROOT_DIR;
 /// `revocations.json`.
 pub const REVOCATIONS_FILE: &str = airlock_formats::layout::state::REVOCATIONS;
 /// The `format` this version reads and writes (2: sealed; 1, unsealed, is refused).
-pub const STATE_FORMAT: u32 = 2;
+pub(crate) const STATE_FORMAT: u32 = 2;
 /// What the seal signs before the state's compact JSON (domain separation from evidence records
 /// and DSSE envelopes, which the same key signs).
-pub const STATE_SIG_CONTEXT: &[u8] = b"airlock-state-v2\n";
+pub(crate) const STATE_SIG_CONTEXT: &[u8] = b"airlock-state-v2\n";
 /// Largest state document read.
-pub const MAX_STATE_BYTES: u64 = crate::json::MAX_DOCUMENT_BYTES as u64;
+pub(crate) const MAX_STATE_BYTES: u64 = crate::json::MAX_DOCUMENT_BYTES as u64;
 /// Most stored trust roots read.
-pub const MAX_TRUST_ROOTS: usize = 4096;
+pub(crate) const MAX_TRUST_ROOTS: usize = 4096;
 
 /// The highest release promoted for a package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

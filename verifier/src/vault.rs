@@ -14,9 +14,9 @@ use zeroize::Zeroizing;
 /// The vault directory inside the state directory.
 pub const VAULT_DIR: &str = airlock_formats::layout::state::VAULT_DIR;
 /// Largest secret accepted, in bytes.
-pub const MAX_SECRET_BYTES: u64 = 4096;
+pub(crate) const MAX_SECRET_BYTES: u64 = 4096;
 /// Most secrets loaded.
-pub const MAX_SECRETS: usize = 1024;
+pub(crate) const MAX_SECRETS: usize = 1024;
 
 /// An HMAC secret. Its bytes never reach any output.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl Vault {
     }
 
     /// The secret of `id`, without a trust root to pin it (an auditor's `--hmac-key`).
-    pub fn secret_unpinned(&self, id: &KeyId) -> Option<&Secret> {
+    pub(crate) fn secret_unpinned(&self, id: &KeyId) -> Option<&Secret> {
         self.secrets.get(id)
     }
 

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest OIDC token lifetime accepted, in seconds.
-pub const MAX_TOKEN_LIFETIME: i64 = 3600;
+pub(crate) const MAX_TOKEN_LIFETIME: i64 = 3600;
 /// Most reasons one log contributes (a log broken at its start would otherwise repeat itself).
 const MAX_LOG_REASONS: usize = 16;
 

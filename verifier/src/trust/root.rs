@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 256). Versions it accepted before are re-walked from its own store without counting.
 pub const MAX_CHAIN: u64 = 256;
 /// Most trust-root files considered.
-pub const MAX_CANDIDATES: usize = 8192;
+pub(crate) const MAX_CANDIDATES: usize = 8192;
 
 /// The trust root this verification runs under. Only [`establish`] makes one: private fields, no
 /// `Default`, no public constructor.
@@ -66,7 +66,7 @@ impl TrustedRoot {
 
     /// Every raw key an id named in any root of the walk (anchor included): a revocation by id
     /// reaches the key even after a later root lists it under another id or drops it.
-    pub fn raw_keys_ever_named(&self, id: &KeyId) -> impl Iterator<Item = &[u8; 32]> {
+    pub(crate) fn raw_keys_ever_named(&self, id: &KeyId) -> impl Iterator<Item = &[u8; 32]> {
         self.key_history.get(id).into_iter().flatten()
     }
 

@@ -165,7 +165,7 @@ pub fn count_dsse(
 }
 
 /// [`count_dsse`] for an envelope's signatures over its PAE, however it is held.
-pub fn count_signatures(
+pub(crate) fn count_signatures(
     pae: &[u8],
     signatures: &[EnvelopeSignature],
     root: &TrustRoot,

@@ -26,7 +26,7 @@ pub struct SigstoreClaims {
 }
 
 /// Whether a verified certificate matches an identity pin (formats §9.1).
-pub fn identity_matches(pin: &SigstoreIdentity, v: &Verified) -> bool {
+pub(crate) fn identity_matches(pin: &SigstoreIdentity, v: &Verified) -> bool {
     pin.issuer == v.issuer()
         && glob_match(&pin.subject, v.subject())
         && pin.extensions.iter().all(|(oid, glob)| {
