@@ -429,6 +429,7 @@ pub fn assess_inventory(
             bundle_size: 0,
             files,
             metadata,
+            provenance: None,
         },
         reasons: vec![],
     };

@@ -658,6 +658,7 @@ pub fn policy_inputs(data: &[u8]) -> (Scan, Vec<Candidate>, Vec<Candidate>) {
         bundle_size: data.len() as u64,
         files: Vec::new(),
         metadata: BTreeMap::new(),
+        provenance: None,
     };
     let mut reasons = Vec::new();
     let mut roots = Vec::new();

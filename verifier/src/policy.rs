@@ -19,7 +19,7 @@ use crate::trust::Candidate;
 use crate::vault::Vault;
 use crate::verdict::Verdict;
 use airlock_core::digest::{sha256, Sha256Digest};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Files that `checksums.txt` does not list: itself and its signatures.
 pub const UNLISTED: [&str; 4] = [
@@ -249,10 +249,10 @@ impl Assessment {
 
 /// The listing files (see [`is_listing`]) by name, owned by the decision so that each is freed as
 /// soon as it has been checked (together up to tens of MiB for 100 000 artifacts).
-pub type Listings = BTreeMap<String, Vec<u8>>;
+pub use crate::bundle::Listings;
 
 fn listing<'a>(listings: &'a Listings, name: &str) -> Option<&'a [u8]> {
-    listings.get(name).map(Vec::as_slice)
+    listings.files.get(name).map(Vec::as_slice)
 }
 
 fn meta<'a>(scan: &'a Scan, name: &str) -> Option<&'a [u8]> {
@@ -634,14 +634,16 @@ fn signer_refs<'a>(
 
 /// Makes the decision for one bundle.
 pub fn assess(input: &Inputs<'_>) -> Assessment {
-    let listings = input
-        .scan
-        .inventory
-        .metadata
-        .iter()
-        .filter(|(n, _)| is_listing(n))
-        .map(|(n, b)| (n.clone(), b.clone()))
-        .collect();
+    let inventory = &input.scan.inventory;
+    let listings = Listings {
+        files: inventory
+            .metadata
+            .iter()
+            .filter(|(n, _)| is_listing(n))
+            .map(|(n, b)| (n.clone(), b.clone()))
+            .collect(),
+        provenance: inventory.provenance.clone(),
+    };
     assess_with(input, listings)
 }
 
@@ -774,12 +776,12 @@ pub fn assess_with(input: &Inputs<'_>, mut listings: Listings) -> Assessment {
         }
         _ => None,
     };
-    listings.remove("checksums.txt");
+    listings.files.remove("checksums.txt");
     // Evidence, signing operations, provenance.
     let evidence_bytes = listing(&listings, EVIDENCE_FILE);
     let release_evidence_sha256 = evidence_bytes.map(|b| hex(&sha256(b)));
     let evidence = check_evidence(scan, evidence_bytes, release.as_ref(), &mut reasons);
-    listings.remove(EVIDENCE_FILE);
+    listings.files.remove(EVIDENCE_FILE);
     check_signing_ops(
         scan,
         signing_ops_listed,
@@ -791,7 +793,13 @@ pub fn assess_with(input: &Inputs<'_>, mut listings: Listings) -> Assessment {
         Some(r) => match provenance::verify_files(
             r,
             &revs,
-            listings.remove(provenance::FILE),
+            // Parsed by the scan; from its bytes when the inventory was put together otherwise.
+            listings.provenance.take().or_else(|| {
+                listings
+                    .files
+                    .remove(provenance::FILE)
+                    .map(provenance::parse)
+            }),
             meta(scan, provenance::SIGSTORE_FILE),
             input.now,
         ) {

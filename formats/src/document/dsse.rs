@@ -175,6 +175,9 @@ impl PaeEnvelope {
         let payload_at = header.len();
         buf.extend_from_slice(&header);
         buf.rotate_right(payload_at);
+        // Give back what decoding freed (a quarter of the file): the envelope may be kept while
+        // the rest of a bundle is read.
+        buf.shrink_to_fit();
         Ok(Self {
             payload_type,
             signatures,

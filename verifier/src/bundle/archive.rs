@@ -697,7 +697,11 @@ impl<'l> Walker<'l> {
             size: header.size,
         });
         if let Some(kept) = kept {
-            inventory.metadata.insert(name, kept);
+            if name == crate::trust::provenance::FILE {
+                inventory.provenance = Some(crate::trust::provenance::parse(kept));
+            } else {
+                inventory.metadata.insert(name, kept);
+            }
         }
         Ok(())
     }

@@ -120,12 +120,105 @@ enum Seen {
 }
 
 /// Every name seen so far, by [`fold_key`]: 100 000 of them at the entry cap, so each is kept
-/// small: its key boxed, and the name itself only when folding changed it (in a second, nearly
-/// always empty, table).
+/// small: its key in one arena ([`Keys`]), and the name itself only when folding changed it (in
+/// a second, nearly always empty, table).
 #[derive(Default)]
 pub(crate) struct Names {
-    seen: HashMap<Box<str>, Seen>,
+    seen: Keys,
     unfolded: HashMap<Box<str>, Box<str>>,
+}
+
+/// A set of keys with a [`Seen`] each, compact at 100 000 keys: the keys one after another in one
+/// `String`, an open-addressing table (SipHash with a random key, so a bundle cannot choose
+/// collisions; quadratic probing, at most 7/8 full) of 12-byte slots pointing into it. A
+/// `HashMap<Box<str>, Seen>` took 24 bytes a slot plus an allocation per key (issue 15).
+#[derive(Default)]
+struct Keys {
+    text: String,
+    slots: Vec<Option<Slot>>,
+    used: usize,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    start: u32,
+    len: u32,
+    seen: Seen,
+}
+
+/// Smallest table ([`Keys::slots`] length, a power of two).
+const MIN_SLOTS: usize = 64;
+
+impl Keys {
+    fn text_of(&self, slot: Slot) -> &str {
+        let start = slot.start as usize;
+        self.text
+            .get(start..start.saturating_add(slot.len as usize))
+            .unwrap_or_default()
+    }
+
+    /// The slot holding `key`, or the empty one where it would go (None: the table is empty).
+    fn find(&self, key: &str) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = (self.hasher.hash_one(key) as usize) & mask;
+        // Triangular steps visit every slot of a power-of-two table; it is never full.
+        for step in 1..=self.slots.len() {
+            match self.slots.get(at).copied().flatten() {
+                Some(slot) if self.text_of(slot) != key => at = (at + step) & mask,
+                _ => return Some(at),
+            }
+        }
+        None
+    }
+
+    fn get(&self, key: &str) -> Option<Seen> {
+        let at = self.find(key)?;
+        self.slots.get(at).copied().flatten().map(|s| s.seen)
+    }
+
+    /// Sets `key` to `seen`; false if the arena would pass 4 GiB (a limit, not reachable under
+    /// the name-bytes cap).
+    fn set(&mut self, key: &str, seen: Seen) -> bool {
+        if let Some(Some(slot)) = self.find(key).and_then(|at| self.slots.get_mut(at)) {
+            slot.seen = seen;
+            return true;
+        }
+        if self.used.saturating_add(1).saturating_mul(8) > self.slots.len().saturating_mul(7) {
+            self.grow();
+        }
+        let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(key.len()))
+        else {
+            return false;
+        };
+        if start.checked_add(len).is_none() {
+            return false;
+        }
+        let Some(at) = self.find(key) else {
+            return false;
+        };
+        if let Some(free) = self.slots.get_mut(at) {
+            self.text.push_str(key);
+            *free = Some(Slot { start, len, seen });
+            self.used = self.used.saturating_add(1);
+        }
+        true
+    }
+
+    /// Doubles the table and puts every key back.
+    fn grow(&mut self) {
+        let size = self.slots.len().saturating_mul(2).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.slots, vec![None; size]);
+        for slot in old.into_iter().flatten() {
+            let key = self.text_of(slot);
+            if let Some(at) = self.find(key) {
+                if let Some(free) = self.slots.get_mut(at) {
+                    *free = Some(slot);
+                }
+            }
+        }
+    }
 }
 
 impl Names {
@@ -135,13 +228,20 @@ impl Names {
     }
 
     /// Records `key` as `seen`, with the name it came from.
-    fn record(&mut self, key: &str, seen: Seen, name: &str) {
+    fn record(&mut self, key: &str, seen: Seen, name: &str) -> Result<(), Reason> {
         if key == name {
             self.unfolded.remove(key);
         } else {
             self.unfolded.insert(key.into(), name.into());
         }
-        self.seen.insert(key.into(), seen);
+        if self.seen.set(key, seen) {
+            Ok(())
+        } else {
+            Err(Reason::new(
+                Code::BundleLimitExceeded,
+                "The bundle's entry names take more than 4 GiB once case-folded (the limit).",
+            ))
+        }
     }
 
     /// Records `name`; refuses it if its key is already taken by another entry, if one of its
@@ -159,7 +259,7 @@ impl Names {
                     )));
                 }
                 Some(_) => {}
-                None => self.record(parent, Seen::Parent, name),
+                None => self.record(parent, Seen::Parent, name)?,
             }
         }
         let mine = match kind {
@@ -167,13 +267,9 @@ impl Names {
             Kind::Directory => Seen::Directory,
         };
         match self.seen.get(key.as_str()) {
-            None => {
-                self.record(&key, mine, name);
-                Ok(())
-            }
+            None => self.record(&key, mine, name),
             Some(Seen::Parent) if mine == Seen::Directory => {
-                self.record(&key, Seen::Directory, name);
-                Ok(())
+                self.record(&key, Seen::Directory, name)
             }
             Some(Seen::Parent) => Err(duplicate(format!(
                 "The bundle entry {} is a file, but {} uses that name as a directory; a name cannot be both a file and a directory.",
@@ -300,6 +396,28 @@ mod tests {
         assert_eq!(fold_key("caf\u{e9}"), fold_key("cafe\u{301}"));
         assert_eq!(fold_key("stra\u{df}e"), fold_key("STRASSE"));
         assert_ne!(fold_key("a"), fold_key("b"));
+    }
+
+    /// The compact table grows past many sizes and still finds every key (and only those).
+    #[test]
+    fn keys_find_every_key_after_growing() {
+        let mut n = Names::default();
+        for i in 0..20_000 {
+            assert!(n.insert(&format!("d{}/f{i}", i % 97), Kind::File).is_ok());
+        }
+        for i in 0..20_000 {
+            let again = n.insert(&format!("D{}/F{i}", i % 97), Kind::File);
+            assert_eq!(
+                again.err().map(|r| r.code),
+                Some(Code::BundleEntryDuplicate)
+            );
+            assert_eq!(n.seen.get(&format!("d{}/f{i}", i % 97)), Some(Seen::File));
+        }
+        assert_eq!(n.seen.get("d3"), Some(Seen::Parent));
+        assert_eq!(n.seen.get("f1"), None);
+        assert!(n.insert("d3", Kind::Directory).is_ok());
+        assert_eq!(n.seen.get("d3"), Some(Seen::Directory));
+        assert_eq!(n.seen.used, 20_000 + 97);
     }
 
     #[test]

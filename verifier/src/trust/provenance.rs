@@ -59,16 +59,24 @@ pub fn verify(
     bytes: Option<&[u8]>,
     now: Timestamp,
 ) -> Result<VerifiedProvenance, Vec<Reason>> {
-    verify_files(root, revs, bytes.map(<[u8]>::to_vec), None, now)
+    verify_files(root, revs, bytes.map(|b| parse(b.to_vec())), None, now)
+}
+
+/// Parses the DSSE provenance file in its own buffer ([`PaeEnvelope::parse_in_place`]); the scan
+/// does it as soon as the file's last byte arrives, so that a 32 MiB file is not kept beside the
+/// rest of the bundle's listings (issue 15).
+pub fn parse(bytes: Vec<u8>) -> Result<PaeEnvelope, airlock_formats::FormatError> {
+    PaeEnvelope::parse_in_place(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES)
 }
 
 /// [`verify`] with the Sigstore provenance bundle beside (or instead of) the DSSE file (formats
 /// §9.2): both count toward the `provenance` threshold, both must carry the same statement, and
-/// every §5.4 rule applies to it. The DSSE file is taken by value: its buffer becomes the payload.
+/// every §5.4 rule applies to it. The DSSE file comes parsed by [`parse`] (its errors are reported
+/// here, as `provenance-invalid`).
 pub fn verify_files(
     root: &TrustedRoot,
     revs: &EffectiveRevocations,
-    intoto: Option<Vec<u8>>,
+    intoto: Option<Result<PaeEnvelope, airlock_formats::FormatError>>,
     sigstore: Option<&[u8]>,
     now: Timestamp,
 ) -> Result<VerifiedProvenance, Vec<Reason>> {
@@ -81,9 +89,8 @@ pub fn verify_files(
     let threshold = r.role("provenance").map_or(usize::MAX, |x| x.threshold);
     let mut count = RoleCount::default();
     let mut signed: Option<(SignedPayload, &str)> = None;
-    if let Some(bytes) = intoto {
-        let env = PaeEnvelope::parse_in_place(bytes, crate::json::MAX_LISTING_DOCUMENT_BYTES)
-            .map_err(|m| invalid_in(FILE, m.to_string()))?;
+    if let Some(parsed) = intoto {
+        let env = parsed.map_err(|m| invalid_in(FILE, m.to_string()))?;
         if env.payload_type != payload_type::IN_TOTO {
             return Err(invalid_in(
                 FILE,
