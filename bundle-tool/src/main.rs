@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod enrol;
 mod governance;
 mod progress;
 
@@ -56,6 +57,9 @@ enum Cmd {
     /// Receipts that come back from the appliance.
     #[command(subcommand)]
     Receipt(ReceiptCmd),
+    /// Make an appliance's receipt key before it boots (DIR/appliance-key.pem 0600 and
+    /// DIR/appliance-key.json, as the appliance makes them) and print the entry to enrol.
+    ApplianceKey(enrol::ApplianceKeyArgs),
 }
 
 #[derive(Subcommand)]
@@ -1271,6 +1275,7 @@ fn main() -> ExitCode {
         Cmd::Pack(a) => ("pack", pack_cmd(*a)),
         Cmd::Media(c) => ("media", media_cmd(c)),
         Cmd::Receipt(c) => ("receipt", receipt_cmd(c)),
+        Cmd::ApplianceKey(a) => ("appliance-key", enrol::appliance_key(a)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
