@@ -127,35 +127,19 @@ pub fn prepare(dir: &Path) -> Result<DemoLayout, String> {
         let dist = work.join(format!("dist-{version}"));
         artifacts(&dist, version)?;
         let out = work.join(&name);
-        let opts = PackOptions {
-            dist: dist.clone(),
-            out: out.clone(),
-            package: PACKAGE.into(),
-            version: version.into(),
-            commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
-            ref_: format!("refs/tags/{version}"),
-            event: "release".into(),
-            key_id: release.key_id().to_string(),
-            signing_required: true,
-            release_keys: vec![PrivateKey::from_seed(
-                release.key_id().as_str(),
-                &release.signing_key().to_bytes(),
-            )?],
-            minisign_key: None,
-            provenance_keys: vec![PrivateKey::from_seed(
-                builder.key_id().as_str(),
-                &builder.signing_key().to_bytes(),
-            )?],
-            builder_id: BUILDER_ID.into(),
-            source_repo: SOURCE_REPO.into(),
-            workflow_path: pack::DEFAULT_WORKFLOW_PATH.into(),
-            trust_roots: vec![anchor_bytes.clone()],
-            revocations: Some(list_bytes.clone()),
-            custody: pack::custody("demo: generated in a temporary directory, never on the media"),
-            created_at: now,
-            anchor: None,
-            sigstore: Default::default(),
-        };
+        let opts = pack_options(
+            Release {
+                dist: &dist,
+                out: &out,
+                version,
+                commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+                ref_: format!("refs/tags/{version}"),
+                revocations: Some(list_bytes.clone()),
+            },
+            (&release, &builder),
+            &anchor_bytes,
+            now,
+        )?;
         let report = pack::pack(&opts)?;
         if version == "v0.1.1" {
             // Tamper after signing: change one byte of an artifact and rebuild the archive.
@@ -312,35 +296,19 @@ pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
             "{PACKAGE}-{version}-{}.tar.gz",
             workflow.trim_end_matches(".yml")
         ));
-        let opts = PackOptions {
-            dist: dist.clone(),
-            out: out.clone(),
-            package: PACKAGE.into(),
-            version: version.into(),
-            commit: commit.into(),
-            ref_,
-            event: "release".into(),
-            key_id: release.key_id().to_string(),
-            signing_required: true,
-            release_keys: vec![PrivateKey::from_seed(
-                release.key_id().as_str(),
-                &release.signing_key().to_bytes(),
-            )?],
-            minisign_key: None,
-            provenance_keys: vec![PrivateKey::from_seed(
-                builder.key_id().as_str(),
-                &builder.signing_key().to_bytes(),
-            )?],
-            builder_id: BUILDER_ID.into(),
-            source_repo: SOURCE_REPO.into(),
-            workflow_path: pack::DEFAULT_WORKFLOW_PATH.into(),
-            trust_roots: vec![anchor_bytes.clone()],
-            revocations: None,
-            custody: pack::custody("demo: generated in a temporary directory, never on the media"),
-            created_at: now,
-            anchor: None,
-            sigstore: Default::default(),
-        };
+        let opts = pack_options(
+            Release {
+                dist: &dist,
+                out: &out,
+                version,
+                commit,
+                ref_,
+                revocations: None,
+            },
+            (&release, &builder),
+            &anchor_bytes,
+            now,
+        )?;
         let artifacts = pack::collect_artifacts(&dist)?;
         let meta = pack::metadata(&opts, &artifacts)?;
         let mut entries: Vec<archive::Entry> = meta
@@ -367,5 +335,49 @@ pub fn prepare_governed(dir: &Path) -> Result<GovernedDemo, String> {
         wrong_workflow_bundle: name(&bundles[1]),
         media: media_dir,
         state,
+    })
+}
+
+/// What differs between the demo's releases.
+struct Release<'a> {
+    dist: &'a Path,
+    out: &'a Path,
+    version: &'a str,
+    commit: &'a str,
+    ref_: String,
+    revocations: Option<Vec<u8>>,
+}
+
+/// The demo's pack options: its release and builder keys, builder id, source and anchor.
+fn pack_options(
+    r: Release<'_>,
+    (release, builder): (&PrivateKey, &PrivateKey),
+    anchor_bytes: &[u8],
+    now: Timestamp,
+) -> Result<PackOptions, String> {
+    let copy =
+        |k: &PrivateKey| PrivateKey::from_seed(k.key_id().as_str(), &k.signing_key().to_bytes());
+    Ok(PackOptions {
+        dist: r.dist.to_path_buf(),
+        out: r.out.to_path_buf(),
+        package: PACKAGE.into(),
+        version: r.version.into(),
+        commit: r.commit.into(),
+        ref_: r.ref_,
+        event: "release".into(),
+        key_id: release.key_id().to_string(),
+        signing_required: true,
+        release_keys: vec![copy(release)?],
+        minisign_key: None,
+        provenance_keys: vec![copy(builder)?],
+        builder_id: BUILDER_ID.into(),
+        source_repo: SOURCE_REPO.into(),
+        workflow_path: pack::DEFAULT_WORKFLOW_PATH.into(),
+        trust_roots: vec![anchor_bytes.to_vec()],
+        revocations: r.revocations,
+        custody: pack::custody("demo: generated in a temporary directory, never on the media"),
+        created_at: now,
+        anchor: None,
+        sigstore: Default::default(),
     })
 }
