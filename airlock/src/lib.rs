@@ -279,7 +279,13 @@ fn run_cli() -> u8 {
                 .map(evidence::Signer::Key)
                 .or(appliances.as_deref().map(evidence::Signer::Enrolled)),
         ) {
-            (Some(log), _) => finish(evidence::verify_governance(
+            (Some(log), Some(_)) => finish(Err(format!(
+                "{} is a governance evidence log: its records are checked with the trust root's \
+                 evidence keys (--hmac-key, --state, --trust-root), not with an appliance key; \
+                 leave out --key and --appliances",
+                log.display()
+            ))),
+            (Some(log), None) => finish(evidence::verify_governance(
                 &log,
                 &evidence::GovernanceKeys {
                     state: state.as_deref(),

@@ -274,6 +274,28 @@ fn governed_release_end_to_end_without_showing_a_secret() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_no_secret("evidence verify", &text(&o));
     assert!(text(&o).contains("agrees"), "{}", text(&o));
+    // An appliance key names nothing a governance log is signed with: refused, not ignored (the
+    // operator would believe the log was checked against it).
+    for option in ["--key", "--appliances"] {
+        let o = run(
+            &airlock,
+            &[
+                "evidence".as_ref(),
+                "verify".as_ref(),
+                log.as_os_str(),
+                "--hmac-key".as_ref(),
+                spec.as_ref(),
+                option.as_ref(),
+                anchor_path.as_os_str(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{option}: {}", text(&o));
+        assert!(
+            text(&o).contains("is a governance evidence log") && text(&o).contains(option),
+            "{option}: {}",
+            text(&o)
+        );
+    }
     // With the vault and the trust root, writing a fresh report.
     let out = d.join("report.json");
     let o = run(
