@@ -1,7 +1,8 @@
 //! The `airlock` command line: parse arguments, call the library, print. It adds hints, never
 //! meaning.
 
-pub mod console;
+pub use airlock_verifier::console;
+pub use airlock_verifier::{errln, outln};
 #[cfg(feature = "demo")]
 mod demo;
 pub mod evidence;
@@ -232,7 +233,7 @@ enum ReceiptCommand {
 /// Runs the command line.
 pub fn main() -> ExitCode {
     let code = run_cli();
-    console::finish(code)
+    console::finish("airlock", code)
 }
 
 fn run_cli() -> u8 {

@@ -9,6 +9,7 @@ use airlock_formats::document::dsse::to_pretty_json;
 use airlock_formats::keys::KeyEntry;
 use airlock_verifier::appliance_key::{ApplianceKey, PUBLIC_FILE, SECRET_FILE};
 use airlock_verifier::atomic::RealStorage;
+use airlock_verifier::{out, outln};
 use clap::Args;
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
@@ -47,9 +48,9 @@ pub(crate) fn appliance_key(a: ApplianceKeyArgs) -> Result<(), String> {
         .create(&a.out)
         .map_err(|e| format!("{}: {e}", a.out.display()))?;
     let key = ApplianceKey::load_or_create(&RealStorage, &a.out).map_err(|e| e.to_string())?;
-    println!("appliance key {} ({})", key.key_id(), key.fingerprint());
-    println!("secret (0600):    {}", a.out.join(SECRET_FILE).display());
-    println!("public key entry: {}", a.out.join(PUBLIC_FILE).display());
+    outln!("appliance key {} ({})", key.key_id(), key.fingerprint());
+    outln!("secret (0600):    {}", a.out.join(SECRET_FILE).display());
+    outln!("public key entry: {}", a.out.join(PUBLIC_FILE).display());
     if let (Some(path), Some(mut list)) = (a.enrol.as_deref(), enrolled) {
         let entry = key.entry();
         if list.iter().any(|e| e.key_id == entry.key_id) {
@@ -67,10 +68,10 @@ pub(crate) fn appliance_key(a: ApplianceKeyArgs) -> Result<(), String> {
         } else {
             fsutil::write_atomic(path, &bytes)?;
         }
-        println!("enrolled in {}: {} entries", path.display(), list.len());
+        outln!("enrolled in {}: {} entries", path.display(), list.len());
     }
-    println!("enrol this appliance (its entry in the site's appliances.json):");
-    print!("{}", String::from_utf8_lossy(&key.entry_json()));
+    outln!("enrol this appliance (its entry in the site's appliances.json):");
+    out!("{}", String::from_utf8_lossy(&key.entry_json()));
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use airlock_formats::document::dsse::to_pretty_json;
 use airlock_formats::document::governance_pins::GovernancePolicy;
 use airlock_formats::keys::{KeyId, MAX_HMAC_WINDOW_SECONDS};
 use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::outln;
 use clap::Args;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -56,10 +57,10 @@ pub fn hmac_keygen(a: HmacKeygen) -> R<()> {
     fsutil::write_private(&sk, secret.expose())?;
     let e = gov::hmac_entry(&id, &secret, nb, nb.plus_seconds(a.days * 86_400));
     fsutil::write_atomic(&entry, &to_pretty_json(&e))?;
-    println!("secret (0600):    {}", sk.display());
-    println!("key entry:        {}", entry.display());
-    println!("secret_sha256:    {}", secret.sha256_hex());
-    println!("Put the secret in the CI secret store ({RUNNER_KEY_ENV} or {EVIDENCE_KEY_ENV}) and in the appliance's vault (airlock vault add {id} FILE, or image/build --hmac-key {id}=FILE); then delete this file.");
+    outln!("secret (0600):    {}", sk.display());
+    outln!("key entry:        {}", entry.display());
+    outln!("secret_sha256:    {}", secret.sha256_hex());
+    outln!("Put the secret in the CI secret store ({RUNNER_KEY_ENV} or {EVIDENCE_KEY_ENV}) and in the appliance's vault (airlock vault add {id} FILE, or image/build --hmac-key {id}=FILE); then delete this file.");
     Ok(())
 }
 
@@ -237,7 +238,7 @@ pub fn governance(a: Governance) -> R<()> {
             fsutil::create_dir(dir)?;
         }
         fsutil::write_atomic(&path, bytes)?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }

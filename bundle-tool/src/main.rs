@@ -11,6 +11,7 @@ use airlock_formats::document::dsse::to_pretty_json;
 use airlock_formats::document::trust_root::{Builder, RoleEntry};
 use airlock_formats::keys::{hex, KeyEntry, KeyId};
 use airlock_formats::timestamp::Timestamp;
+use airlock_verifier::{errln, out, outln};
 use clap::{Args, Parser, Subcommand};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -148,7 +149,7 @@ struct RootDef {
 enum RootCmd {
     /// Create and sign a new trust root.
     Create {
-        /// Output file.
+        /// Output file (`-`: standard output, the messages then go to standard error).
         #[arg(long)]
         out: PathBuf,
         /// Version (1 for a first root).
@@ -173,7 +174,7 @@ enum RootCmd {
         /// The version before it, for a rotation (its root keys may sign, and its threshold is reported).
         #[arg(long)]
         previous: Option<PathBuf>,
-        /// Output file.
+        /// Output file (`-`: standard output, the messages then go to standard error).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -182,7 +183,7 @@ enum RootCmd {
         /// The current trust root.
         #[arg(long)]
         previous: PathBuf,
-        /// Output file (by convention trust-root/<version>.json, and the new bootstrap file).
+        /// Output file (`-`: standard output; by convention trust-root/<version>.json, and the new bootstrap file).
         #[arg(long)]
         out: PathBuf,
         /// Key ids to remove; repeat.
@@ -269,7 +270,7 @@ enum RevocationsCmd {
         /// The draft.
         #[arg(long)]
         draft: PathBuf,
-        /// Output file.
+        /// Output file (`-`: standard output, the messages then go to standard error).
         #[arg(long)]
         out: PathBuf,
         /// A revocation-role private key: [ID=]FILE; repeat.
@@ -540,7 +541,44 @@ fn roles(specs: &[String]) -> R<BTreeMap<String, RoleEntry>> {
     specs.iter().map(|s| parse_role(s)).collect()
 }
 
+/// `-` as an output: the document goes to standard output (to pipe a signed root or list to
+/// another tool), and the messages about it to standard error.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How messages name an output.
+fn shown(path: &Path) -> String {
+    if is_stdout(path) {
+        "standard output".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A message about `out`: on standard error when the document itself went to standard output.
+fn say(out: &Path, text: std::fmt::Arguments<'_>) {
+    if is_stdout(out) {
+        airlock_verifier::console::err(text)
+    } else {
+        airlock_verifier::console::out(text)
+    }
+}
+
+/// Writes the whole document to standard output; a failed write is an error (exit 2), never a
+/// document silently cut short.
+fn write_stdout(bytes: &[u8]) -> R<()> {
+    use std::io::Write as _;
+    let mut o = std::io::stdout().lock();
+    o.write_all(bytes)
+        .and_then(|()| o.flush())
+        .map_err(|e| format!("writing to standard output failed: {e}"))
+}
+
 fn write_out(path: &Path, bytes: &[u8]) -> R<()> {
+    if is_stdout(path) {
+        return write_stdout(bytes);
+    }
     if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fsutil::create_dir(p)?;
     }
@@ -549,7 +587,7 @@ fn write_out(path: &Path, bytes: &[u8]) -> R<()> {
 
 /// Writes published material (a root, a list): a new file only, unless `force`.
 fn publish_out(path: &Path, bytes: &[u8], force: bool) -> R<()> {
-    if force {
+    if force || is_stdout(path) {
         return write_out(path, bytes);
     }
     if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -561,6 +599,9 @@ fn publish_out(path: &Path, bytes: &[u8], force: bool) -> R<()> {
 /// Two different lists with one version make appliances reject the stick (rollback or
 /// equivocation): a list of the same or a newer version at `out` is never replaced.
 fn check_list_version(out: &Path, version: u64) -> R<()> {
+    if is_stdout(out) {
+        return Ok(());
+    }
     let Ok(bytes) = std::fs::read(out) else {
         return Ok(());
     };
@@ -597,25 +638,27 @@ fn keygen(a: Keygen) -> R<()> {
             &pub_path,
             &to_pretty_json(&m.public_entry(&a.key_id, nb, na)?),
         )?;
-        println!("private (minisign, 0600): {}", sk_path.display());
-        println!("public key entry:         {}", pub_path.display());
-        println!("minisign public key:      {}", m.public_key_base64());
+        outln!("private (minisign, 0600): {}", sk_path.display());
+        outln!("public key entry:         {}", pub_path.display());
+        outln!("minisign public key:      {}", m.public_key_base64());
     } else {
         let k = PrivateKey::generate(&a.key_id)?;
         let sk_path = a.out_dir.join(format!("{}.key", a.key_id));
         k.write_private(&sk_path)?;
         fsutil::write_atomic(&pub_path, &to_pretty_json(&k.public_entry(nb, na)))?;
-        println!("private (0600):   {}", sk_path.display());
-        println!("public key entry: {}", pub_path.display());
-        println!("fingerprint:      {}", k.fingerprint());
+        outln!("private (0600):   {}", sk_path.display());
+        outln!("public key entry: {}", pub_path.display());
+        outln!("fingerprint:      {}", k.fingerprint());
     }
-    println!("Keep the private key outside any repository and bundle (a secret manager, or {SIGNING_KEY_ENV} at signing time).");
+    outln!("Keep the private key outside any repository and bundle (a secret manager, or {SIGNING_KEY_ENV} at signing time).");
     Ok(())
 }
 
 fn print_root(st: &root::RootStatus, out: &Path) {
-    println!("wrote {}", out.display());
-    print!("{}", root::describe(st));
+    say(
+        out,
+        format_args!("wrote {}\n{}", shown(out), root::describe(st)),
+    );
 }
 
 /// `--issued-at`, or the clock.
@@ -717,8 +760,8 @@ fn root_cmd(c: RootCmd) -> R<()> {
         RootCmd::Show { file, previous } => {
             let prev = previous.as_deref().map(read).transpose()?;
             let st = root::status(&read(&file)?, prev.as_deref())?;
-            println!("{} (sha256 {})", file.display(), hex(&st.root.file_sha256));
-            print!("{}", root::describe(&st));
+            outln!("{} (sha256 {})", file.display(), hex(&st.root.file_sha256));
+            out!("{}", root::describe(&st));
         }
     }
     Ok(())
@@ -828,9 +871,9 @@ fn revoke(a: Revoke) -> R<()> {
         },
     )?;
     write_out(&a.draft.draft, &to_pretty_json(&d))?;
-    println!("updated draft {}", a.draft.draft.display());
-    print!("{}", revs::describe(&d));
-    println!("Next: airlock-bundle revocations publish --draft {} --out revocations.json --sign REVOCATION_KEY --root ROOT", a.draft.draft.display());
+    outln!("updated draft {}", a.draft.draft.display());
+    out!("{}", revs::describe(&d));
+    outln!("Next: airlock-bundle revocations publish --draft {} --out revocations.json --sign REVOCATION_KEY --root ROOT", a.draft.draft.display());
     Ok(())
 }
 
@@ -844,7 +887,7 @@ fn revocations_cmd(c: RevocationsCmd) -> R<()> {
             let mut d = open_draft(&draft)?;
             revs::add_artifact(&mut d, &sha256, &reason)?;
             write_out(&draft.draft, &to_pretty_json(&d))?;
-            print!("{}", revs::describe(&d));
+            out!("{}", revs::describe(&d));
         }
         RevocationsCmd::Publish {
             draft,
@@ -867,35 +910,44 @@ fn revocations_cmd(c: RevocationsCmd) -> R<()> {
             let root = root.as_deref().map(read).transpose()?;
             let env = revs::sign(&d, &refs(&keys), root.as_deref())?;
             publish_out(&out, &env, force)?;
-            println!(
-                "wrote {} (sha256 {})",
-                out.display(),
-                hex(&airlock_core::digest::sha256(&env))
+            say(
+                &out,
+                format_args!(
+                    "wrote {} (sha256 {})\n{}",
+                    shown(&out),
+                    hex(&airlock_core::digest::sha256(&env)),
+                    revs::describe(&d)
+                ),
             );
-            print!("{}", revs::describe(&d));
-            println!(
-                "This list expires at {}: from then on every appliance rejects every bundle until a newer list reaches it.",
-                d.expires
+            say(
+                &out,
+                format_args!(
+                    "This list expires at {}: from then on every appliance rejects every bundle until a newer list reaches it.\n",
+                    d.expires
+                ),
             );
-            println!(
-                "Publish version {} before {} (airlock-bundle revoke/revocations add-artifact --draft NEXT --from {}).",
-                d.version.saturating_add(1),
-                reissue_by(d.issued_at, d.expires),
-                out.display()
+            say(
+                &out,
+                format_args!(
+                    "Publish version {} before {} (airlock-bundle revoke/revocations add-artifact --draft NEXT --from {}).\n",
+                    d.version.saturating_add(1),
+                    reissue_by(d.issued_at, d.expires),
+                    if is_stdout(&out) { "THIS_LIST".into() } else { out.display().to_string() }
+                ),
             );
             for n in &notes {
-                eprintln!("{n}");
+                errln!("{n}");
             }
         }
         RevocationsCmd::Show { file, root } => {
             let bytes = read(&file)?;
             match airlock_formats::document::revocations::Revocations::parse(&bytes) {
                 Ok(l) => {
-                    println!("{} (sha256 {})", file.display(), hex(&l.file_sha256));
-                    print!("{}", revs::describe(&l.payload));
+                    outln!("{} (sha256 {})", file.display(), hex(&l.file_sha256));
+                    out!("{}", revs::describe(&l.payload));
                     if let Some(r) = root {
                         let (signed, t) = revs::tally(&bytes, &read(&r)?)?;
-                        println!(
+                        outln!(
                             "  signed by {} of {t} required revocation-role keys ({}){}",
                             signed.len(),
                             signed.join(", "),
@@ -909,8 +961,8 @@ fn revocations_cmd(c: RevocationsCmd) -> R<()> {
                 }
                 Err(_) => {
                     let d = revs::read_draft(&bytes)?;
-                    println!("{} (unsigned draft)", file.display());
-                    print!("{}", revs::describe(&d));
+                    outln!("{} (unsigned draft)", file.display());
+                    out!("{}", revs::describe(&d));
                 }
             }
         }
@@ -993,7 +1045,7 @@ fn pack_cmd(a: Pack) -> R<()> {
             .ok_or("no checksums.txt was made")?;
         write_out(path, sums)?;
         if !a.quiet {
-            println!(
+            outln!(
                 "wrote {} (sha256 {})",
                 path.display(),
                 hex(&airlock_core::digest::sha256(sums))
@@ -1008,7 +1060,7 @@ fn pack_cmd(a: Pack) -> R<()> {
     };
     drop(terminal);
     if !a.quiet {
-        print!("{}", pack::summary(&report));
+        out!("{}", pack::summary(&report));
     }
     Ok(())
 }
@@ -1030,8 +1082,8 @@ fn media_cmd(c: MediaCmd) -> R<()> {
     let (dir, anchor, bundles, trust_roots, revocations, force, scratch) = match c {
         MediaCmd::Demo { out } => {
             let layout = airlock_author::demo::prepare(&out)?;
-            println!("demo media: {}", layout.media.display());
-            println!("demo anchor: {}", layout.anchor.display());
+            outln!("demo media: {}", layout.media.display());
+            outln!("demo anchor: {}", layout.anchor.display());
             return Ok(());
         }
         MediaCmd::Prepare {
@@ -1060,18 +1112,18 @@ fn media_cmd(c: MediaCmd) -> R<()> {
         &trust_roots,
         revocations.as_deref(),
     )?;
-    println!(
+    outln!(
         "dry run of the verifier against {} (no state, nothing written):",
         anchor.display()
     );
     for r in &dry.results {
-        println!("  {} {}", r.verdict, r.bundle);
+        outln!("  {} {}", r.verdict, r.bundle);
         for why in &r.reasons {
-            println!("    {}: {}", why.code.as_str(), why.message);
+            outln!("    {}: {}", why.code.as_str(), why.message);
         }
     }
     for p in &dry.problems {
-        println!("  problem: {p}");
+        outln!("  problem: {p}");
     }
     let rejected = dry
         .results
@@ -1094,7 +1146,7 @@ fn media_cmd(c: MediaCmd) -> R<()> {
                 dir.join("inbox").display()
             ));
         }
-        eprintln!("warning: {what}; writing anyway (--force)");
+        errln!("warning: {what}; writing anyway (--force)");
     }
     let r = media::prepare_media(
         &dir,
@@ -1103,7 +1155,7 @@ fn media_cmd(c: MediaCmd) -> R<()> {
         &trust_roots,
         revocations.as_deref(),
     )?;
-    println!(
+    outln!(
         "prepared {} (trust root version {}{})",
         dir.display(),
         r.trust_root_version,
@@ -1112,9 +1164,9 @@ fn media_cmd(c: MediaCmd) -> R<()> {
             .unwrap_or_default()
     );
     for w in &r.written {
-        println!("  {w}");
+        outln!("  {w}");
     }
-    println!(
+    outln!(
         "Next: boot the appliance with this stick (to try it on a workstation: airlock verify --anchor {} --state SCRATCH_STATE {})",
         anchor.display(),
         dir.display()
@@ -1146,7 +1198,7 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         }
         (None, Some(key)) => {
             if key_beside_receipt(key, &receipt) {
-                eprintln!(
+                errln!(
                     "warning: {} sits on the medium that carries the receipt: any Airlock install could have written both; enrol your appliances and use --appliances",
                     key.display()
                 );
@@ -1170,7 +1222,7 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
     let p = match checked {
         Ok(p) => p,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "airlock-bundle receipt: receipt {} does NOT verify: {e}",
                 receipt.display()
             );
@@ -1178,10 +1230,10 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         }
     };
     if json {
-        print!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
+        out!("{}", String::from_utf8_lossy(&to_pretty_json(&p)));
         return Ok(());
     }
-    println!(
+    outln!(
         "receipt OK: signed by appliance key {} (airlock {}){}",
         p.appliance.key_id,
         p.appliance.software_version,
@@ -1194,18 +1246,18 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         (Some(v), None) => format!("version {v}"),
         _ => "none".to_string(),
     };
-    println!("  trust root {}", doc(&p.trust_root));
-    println!("  revocation list {}", doc(&p.revocations));
+    outln!("  trust root {}", doc(&p.trust_root));
+    outln!("  revocation list {}", doc(&p.revocations));
     match &p.appliance.image {
-        Some(i) => println!(
+        Some(i) => outln!(
             "  appliance image sha256 {} ({}; Secure Boot {})",
             i.sha256,
             i.build,
             if i.secure_boot { "on" } else { "off" }
         ),
-        None => println!("  appliance image: not named (not written by a booted appliance)"),
+        None => outln!("  appliance image: not named (not written by a booted appliance)"),
     }
-    println!(
+    outln!(
         "  verdict: {} for {} ({} {}) at {}",
         p.verdict,
         p.bundle.file,
@@ -1213,20 +1265,21 @@ fn receipt_cmd(c: ReceiptCmd) -> R<()> {
         p.version.as_deref().unwrap_or("?"),
         p.verified_at
     );
-    println!(
+    outln!(
         "  bundle sha256 {} ({} bytes)",
         p.bundle.sha256.as_deref().unwrap_or("unknown"),
         p.bundle.size
     );
     for r in &p.reasons {
-        println!("  reason {}: {}", r.code.as_str(), r.message);
+        outln!("  reason {}: {}", r.code.as_str(), r.message);
     }
     for s in &p.signers {
-        println!("  signer {} [{}] {}", s.key_id, s.role, s.fingerprint);
+        outln!("  signer {} [{}] {}", s.key_id, s.role, s.fingerprint);
     }
-    println!(
+    outln!(
         "  evidence record seq {} (prev {})",
-        p.evidence.seq, p.evidence.prev
+        p.evidence.seq,
+        p.evidence.prev
     );
     Ok(())
 }
@@ -1277,12 +1330,13 @@ fn main() -> ExitCode {
         Cmd::Receipt(c) => ("receipt", receipt_cmd(c)),
         Cmd::ApplianceKey(a) => ("appliance-key", enrol::appliance_key(a)),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(e) => {
-            eprintln!("airlock-bundle {name}: error: {e}");
-            eprintln!("{}", hint(name, &e));
-            ExitCode::from(2)
+            errln!("airlock-bundle {name}: error: {e}");
+            errln!("{}", hint(name, &e));
+            2
         }
-    }
+    };
+    airlock_verifier::console::finish("airlock-bundle", code)
 }

@@ -291,3 +291,102 @@ fn a_minisign_key_given_as_release_key_names_the_right_option() {
         "give it with --minisign-key",
     );
 }
+
+/// `--out -`: a signed root or list piped to another tool. Standard output carries the document
+/// alone (the messages go to standard error), and the document is the one a file would hold.
+#[test]
+fn published_material_goes_to_standard_output_with_a_dash() {
+    use airlock_formats::document::{revocations::Revocations, trust_root::TrustRoot};
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    let rotate = |out: &'static str| {
+        [
+            "root",
+            "rotate",
+            "--previous",
+            "root/1.json",
+            "--out",
+            out,
+            "--sign",
+            "keys/root-a.key",
+            "--issued-at",
+            "2026-06-01T00:00:00Z",
+        ]
+    };
+    let (stdout, stderr) = ok(d, &rotate("-"));
+    let root = TrustRoot::parse(stdout.as_bytes()).unwrap();
+    assert_eq!(root.payload.version, 2);
+    assert!(stderr.contains("wrote standard output"), "{stderr}");
+    // Nothing named "-" was created, and the file form gives the same bytes.
+    assert!(!d.join("-").exists());
+    ok(d, &rotate("root/2.json"));
+    assert_eq!(
+        std::fs::read(d.join("root/2.json")).unwrap(),
+        stdout.as_bytes()
+    );
+
+    ok(d, &revoke_args("v1.draft.json", "rel-q2"));
+    let (stdout, stderr) = ok(
+        d,
+        &[
+            "revocations",
+            "publish",
+            "--draft",
+            "v1.draft.json",
+            "--out",
+            "-",
+            "--sign",
+            "keys/root-a.key",
+            "--root",
+            "root/1.json",
+        ],
+    );
+    let list = Revocations::parse(stdout.as_bytes()).unwrap();
+    assert_eq!(list.payload.version, 1);
+    assert!(stderr.contains("This list expires at"), "{stderr}");
+    assert!(!d.join("-").exists());
+}
+
+/// A failed write to standard output (a full disk behind a redirection, a closed pipe) is exit 2
+/// with a sentence, never a panic (exit 101); and `--out -` into it is refused, not a document cut
+/// short with exit 0.
+#[test]
+fn a_failed_write_to_standard_output_is_an_error_not_a_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for args in [
+        vec!["root", "show", "root/1.json"],
+        vec![
+            "root",
+            "rotate",
+            "--previous",
+            "root/1.json",
+            "--out",
+            "-",
+            "--sign",
+            "keys/root-a.key",
+        ],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_airlock-bundle"))
+            .current_dir(d)
+            .args(&args)
+            .stdout(full())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", args.join(" "));
+        assert!(
+            err.contains("standard output") && !err.contains("panicked"),
+            "{}: {err}",
+            args.join(" ")
+        );
+    }
+}

@@ -7,6 +7,7 @@ pub mod appliance_key;
 pub mod appliances;
 pub mod atomic;
 pub mod bundle;
+pub mod console;
 pub mod escape;
 pub mod evidence;
 pub mod extract;

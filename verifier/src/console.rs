@@ -1,7 +1,8 @@
 //! Writing to stdout and stderr without ever panicking (issue 11 #13): `println!` panics when
 //! the write fails (`2>/dev/full`, `| head -c1`), which is exit 101. Here a failed write is
 //! remembered, later writes to that stream are skipped, and the command ends with exit 2 and a
-//! sentence naming the stream and the error ([`finish`]).
+//! sentence naming the stream and the error ([`finish`]). Both commands (`airlock`,
+//! `airlock-bundle`) print through it.
 
 use std::fmt;
 use std::io::{self, Write as _};
@@ -41,6 +42,12 @@ pub fn err(args: fmt::Arguments<'_>) {
     write(false, args)
 }
 
+/// `print!` that never panics.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::console::out(format_args!($($t)*)) };
+}
+
 /// `println!` that never panics.
 #[macro_export]
 macro_rules! outln {
@@ -67,7 +74,7 @@ pub fn describe(e: &io::Error) -> String {
 
 /// Flushes stdout and turns `code` into exit 2 when a write to stdout or stderr failed, saying
 /// which and why (on stderr for stdout, and on stdout for stderr, whichever still works).
-pub fn finish(code: u8) -> ExitCode {
+pub fn finish(program: &str, code: u8) -> ExitCode {
     {
         let mut failed = FAILED.lock().unwrap_or_else(|e| e.into_inner());
         if failed.0.is_none() {
@@ -86,7 +93,7 @@ pub fn finish(code: u8) -> ExitCode {
     if let Some(e) = &stdout {
         let _ = writeln!(
             io::stderr().lock(),
-            "airlock: writing to standard output failed: {}; the output is incomplete",
+            "{program}: writing to standard output failed: {}; the output is incomplete",
             describe(e)
         );
     }
@@ -95,7 +102,7 @@ pub fn finish(code: u8) -> ExitCode {
             let mut o = io::stdout().lock();
             let _ = writeln!(
                 o,
-                "airlock: writing to standard error failed: {}; messages were lost",
+                "{program}: writing to standard error failed: {}; messages were lost",
                 describe(e)
             );
             let _ = o.flush();
