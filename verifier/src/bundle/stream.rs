@@ -1,37 +1,37 @@
 //! The pipeline that moves bundle bytes between threads.
 //!
 //! ```text
-//!  .tar:     [read] ──▶ [hash] ──▶ [scan thread: tar walk, entry SHA-256]
-//!            read(2)     whole-file SHA-256
+//!  .tar:     file ──▶ [hash thread: whole-file SHA-256]
+//!              └────▶ [scan thread: tar walk, entry SHA-256]
 //!
-//!  .tar.gz:  [read] ──▶ [hash] ──▶ [inflate] ──▶ [scan thread]
-//!            read(2)     whole-file  gzip member,  tar walk, entry SHA-256
-//!                        SHA-256     trailer
+//!  .tar.gz:  file ──▶ [hash thread: whole-file SHA-256]
+//!              └────▶ [inflate: gzip member, trailer] ──▶ [scan thread]
 //! ```
 //!
-//! A chunk is a fixed-size buffer shared read-only (`Arc`) by the stages, so the whole-file hash
-//! (hash thread) and the entry hashes (scan thread) run on different cores over the same bytes,
-//! without copying them; the read thread only reads (on a stick it mostly waits for the device).
-//! Three busy threads on two cores balance better than two: reading plus one hash on one thread
-//! would leave the other core idle part of the time. Consumers hand chunks back through a recycle
-//! channel; channels are bounded, so at most a few chunks exist per stage whatever the size or
-//! compression ratio of the bundle: memory stays flat. Each stage passes a chunk on before working
-//! on it and drops its own reference before it can receive the next one, so the last stage's
-//! reference is always the last and recycling never fails.
+//! The file's chunks sit in a small window ([`Ring`]) that both consumers read in order: the
+//! whole-file hash (the receipt binds it) and the scan (the tar walk hashing each entry, or a
+//! decoder feeding it). A chunk is a fixed-size buffer shared read-only (`Arc`), so the two
+//! digests run on two cores over the same bytes without copying them. Whichever consumer would
+//! otherwise wait reads the next chunk itself, so the copy out of the page cache is shared too;
+//! the scan side reads only what is cached (it must stop at its deadline even on a stalled stick).
+//! Decoders hand their output on through bounded channels of recycled chunks. Memory stays flat
+//! whatever the size or compression ratio of the bundle. Each stage passes a chunk on before
+//! working on it and drops its own reference before it can receive the next one, so the last
+//! stage's reference is always the last and recycling never fails.
 //!
-//! The read and hash threads always go on to the end of the file (the receipt binds the SHA-256
-//! of the file as stored), even when a later stage stopped early; only an abandoned scan
-//! (deadline) stops them. The read thread may stay blocked in `read(2)` on a stalled device:
-//! nobody joins it.
+//! The hash thread always goes on to the end of the file (the receipt binds the SHA-256 of the
+//! file as stored), even when the scan stopped early; only an abandoned scan (deadline) stops it.
+//! It may stay blocked in `read(2)` on a stalled device: nobody joins it.
 
 use crate::reason::{Code, Reason};
 use airlock_core::digest::{Sha256, Sha256Digest};
 use std::fs::File;
 use std::io::{self, BufRead, Read};
-use std::path::Path;
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Size of one chunk. Large enough that channel traffic is negligible, small enough that a chunk
@@ -154,10 +154,20 @@ pub(crate) enum Pull {
     Failed(Reason),
 }
 
-/// The consumer's side of a channel of chunks.
+/// Where an upstream's chunks come from.
+enum From {
+    /// A decoder thread, through a channel; consumed chunks go back through `give_back`.
+    Channel {
+        rx: Receiver<Msg>,
+        give_back: Sender<Arc<Chunk>>,
+    },
+    /// The bundle file itself, shared with the hash thread.
+    File(Arc<Ring>),
+}
+
+/// The consumer's side of a stream of chunks.
 pub(crate) struct Upstream {
-    rx: Receiver<Msg>,
-    give_back: Sender<Arc<Chunk>>,
+    from: From,
     current: Option<Arc<Chunk>>,
     pos: usize,
     ended: bool,
@@ -165,10 +175,9 @@ pub(crate) struct Upstream {
 }
 
 impl Upstream {
-    fn new(rx: Receiver<Msg>, give_back: Sender<Arc<Chunk>>) -> Self {
+    fn new(from: From) -> Self {
         Self {
-            rx,
-            give_back,
+            from,
             current: None,
             pos: 0,
             ended: false,
@@ -200,31 +209,26 @@ impl Upstream {
     pub(crate) fn fill(&mut self, deadline: Option<Instant>) -> Result<bool, Pull> {
         while self.remaining().is_empty() {
             if let Some(done) = self.current.take() {
-                // The producer may be gone; then the buffer is simply freed.
-                let _ = self.give_back.send(done);
+                match &self.from {
+                    // The producer may be gone; then the buffer is simply freed.
+                    From::Channel { give_back, .. } => {
+                        let _ = give_back.send(done);
+                    }
+                    From::File(ring) => {
+                        drop(done);
+                        ring.release(SCAN);
+                    }
+                }
             }
             self.pos = 0;
             if self.ended {
                 return Ok(false);
             }
-            let msg = match deadline {
-                None => self.rx.recv().ok(),
-                Some(deadline) => loop {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Pull::Deadline);
-                    }
-                    match self
-                        .rx
-                        .recv_timeout(deadline.saturating_duration_since(now))
-                    {
-                        Ok(m) => break Some(m),
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => break None,
-                    }
-                },
+            let next = match &self.from {
+                From::Channel { rx, .. } => receive(rx, deadline)?,
+                From::File(ring) => ring.take(SCAN, deadline)?,
             };
-            match msg {
+            match next {
                 Some(Msg::Data(c)) => {
                     self.received = self.received.saturating_add(c.bytes().len() as u64);
                     self.current = Some(c);
@@ -247,18 +251,392 @@ impl Upstream {
     }
 }
 
-/// State shared between the read thread and the scan thread.
-#[derive(Default)]
-struct Shared {
-    /// Bytes of the file read so far.
-    read: AtomicU64,
-    /// Size of the file (from `fstat`).
-    total: AtomicU64,
-    /// Set when the scan gave up (deadline): the read thread stops as soon as it can.
-    abandon: AtomicBool,
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        // The scan is done with the file: the hash thread goes on alone.
+        if let From::File(ring) = &self.from {
+            self.current = None;
+            ring.detach(SCAN);
+        }
+    }
 }
 
-/// What the read thread learned about the whole file.
+/// The next message of a channel, waiting until `deadline` at most (`None`: the sender is gone).
+fn receive(rx: &Receiver<Msg>, deadline: Option<Instant>) -> Result<Option<Msg>, Pull> {
+    let Some(deadline) = deadline else {
+        return Ok(rx.recv().ok());
+    };
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Pull::Deadline);
+        }
+        match rx.recv_timeout(deadline.saturating_duration_since(now)) {
+            Ok(m) => return Ok(Some(m)),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(None),
+        }
+    }
+}
+
+/// The two consumers of the file's chunks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Consumer {
+    /// The hash thread.
+    Hash,
+    /// The scan thread or the decoder feeding it.
+    Scan,
+}
+use Consumer::{Hash as HASH, Scan as SCAN};
+/// Chunks of the file that may be in memory at once (read and not yet passed by both consumers).
+const WINDOW: usize = MAX_BUFFERS;
+
+/// One place of the window.
+enum Slot {
+    Free,
+    /// Claimed: its chunk is being read.
+    Reading,
+    /// Chunk `.0` was read in part without waiting for the device (the rest is not cached yet):
+    /// the hash thread finishes it.
+    Partial(u64, Chunk),
+    /// Chunk `.0`, filled (short only at the end of the file).
+    Ready(u64, Arc<Chunk>),
+}
+
+/// How reading one chunk ended.
+enum Filled {
+    /// The chunk is as full as the file allows (short only at its end).
+    Done(Chunk),
+    /// The rest is not in the page cache (a read that may not wait for the device).
+    Partial(Chunk),
+    Failed(Reason),
+}
+
+struct RingState {
+    slots: Vec<Slot>,
+    /// The next chunk nobody has claimed for reading.
+    next_claim: u64,
+    /// How many chunks the file has, once a short read found its end.
+    count: Option<u64>,
+    /// The first chunk that could not be read, and why.
+    failed: Option<(u64, Reason)>,
+    /// The next chunk each consumer wants (`u64::MAX`: the consumer has stopped).
+    next_hash: u64,
+    next_scan: u64,
+    /// Empty buffers.
+    spare: Vec<Chunk>,
+    /// The scan may read only what the page cache already holds, and stops trying when the
+    /// file system cannot say (no `RWF_NOWAIT`).
+    scan_reads: bool,
+    /// The scan gave up (deadline): nothing more is read.
+    abandon: bool,
+}
+
+impl RingState {
+    /// The first chunk any consumer still wants.
+    fn low(&self) -> u64 {
+        self.next_hash.min(self.next_scan)
+    }
+
+    fn next(&mut self, me: Consumer) -> &mut u64 {
+        match me {
+            HASH => &mut self.next_hash,
+            SCAN => &mut self.next_scan,
+        }
+    }
+
+    /// A chunk `me` may read now, with the buffer to read it into. The hash thread finishes
+    /// partial chunks first; a new chunk is claimed only inside the window, before the end and
+    /// the first failure.
+    fn claim(&mut self, me: Consumer) -> Option<(u64, Chunk)> {
+        if self.abandon || (me == SCAN && !self.scan_reads) {
+            return None;
+        }
+        if me == HASH {
+            let partial = self
+                .slots
+                .iter_mut()
+                .filter_map(|s| match s {
+                    Slot::Partial(k, _) => Some((*k, s)),
+                    _ => None,
+                })
+                .min_by_key(|(k, _)| *k);
+            if let Some((k, slot)) = partial {
+                if let Slot::Partial(_, chunk) = std::mem::replace(slot, Slot::Reading) {
+                    return Some((k, chunk));
+                }
+            }
+        }
+        let k = self.next_claim;
+        let limit = self
+            .count
+            .unwrap_or(u64::MAX)
+            .min(self.failed.as_ref().map_or(u64::MAX, |f| f.0));
+        if k >= limit || k >= self.low().saturating_add(WINDOW as u64) {
+            return None;
+        }
+        let slot = self.slots.get_mut(slot_of(k))?;
+        if !matches!(slot, Slot::Free) {
+            return None;
+        }
+        *slot = Slot::Reading;
+        self.next_claim = k.saturating_add(1);
+        Some((k, self.spare.pop().unwrap_or_else(Chunk::new)))
+    }
+
+    /// Stores what reading chunk `k` gave.
+    fn store(&mut self, k: u64, filled: Filled) {
+        let Some(slot) = self.slots.get_mut(slot_of(k)) else {
+            return;
+        };
+        match filled {
+            Filled::Done(chunk) => {
+                if !chunk.is_full() {
+                    // The end of the file: nothing after this chunk belongs to the stream.
+                    let count = if chunk.bytes().is_empty() {
+                        k
+                    } else {
+                        k.saturating_add(1)
+                    };
+                    self.count = Some(self.count.map_or(count, |c| c.min(count)));
+                }
+                if chunk.bytes().is_empty() {
+                    *slot = Slot::Free;
+                    self.spare.push(chunk);
+                } else {
+                    *slot = Slot::Ready(k, Arc::new(chunk));
+                }
+            }
+            Filled::Partial(chunk) => *slot = Slot::Partial(k, chunk),
+            Filled::Failed(reason) => {
+                *slot = Slot::Free;
+                if self.failed.as_ref().is_none_or(|f| k < f.0) {
+                    self.failed = Some((k, reason));
+                }
+            }
+        }
+    }
+
+    /// Frees the places of chunks that no consumer wants any more.
+    fn free_passed(&mut self, before: u64) {
+        let low = self.low();
+        let mut k = before;
+        while k < low && k < before.saturating_add(WINDOW as u64) {
+            if let Some(slot) = self.slots.get_mut(slot_of(k)) {
+                if matches!(slot, Slot::Ready(i, _) if *i == k) {
+                    if let Slot::Ready(_, chunk) = std::mem::replace(slot, Slot::Free) {
+                        // Both consumers have dropped their copies by now.
+                        if let Ok(mut chunk) = Arc::try_unwrap(chunk) {
+                            chunk.len = 0;
+                            self.spare.push(chunk);
+                        }
+                    }
+                }
+            }
+            k = k.saturating_add(1);
+        }
+    }
+}
+
+fn slot_of(k: u64) -> usize {
+    (k % WINDOW as u64) as usize
+}
+
+/// The bundle file between its readers and its two consumers: the hash thread (every byte, to
+/// the end) and the scan (the upstream of the tar walk or of a decoder).
+///
+/// There is no reader thread. A consumer whose next chunk is not there yet reads one instead of
+/// waiting — the hash thread with ordinary reads, the scan only what the page cache already holds
+/// (`RWF_NOWAIT`: it must never block on a stalled device past its deadline) — so on a cached
+/// `.tar` the copy out of the page cache is shared by the two cores rather than added to one of
+/// them (docs/PERFORMANCE.md). At most [`WINDOW`] chunks are in memory: chunk `k` is read only
+/// once both consumers are past chunk `k - WINDOW`. The stream ends at the first chunk a read
+/// left short (later chunks, should the file grow meanwhile, are not part of it), so both
+/// digests always cover the same bytes.
+struct Ring {
+    state: Mutex<RingState>,
+    changed: Condvar,
+    /// Opened by the hash thread (opening may wait on the device too).
+    file: OnceLock<File>,
+    path: PathBuf,
+    /// Bytes read so far and the file's size, for progress.
+    read: AtomicU64,
+    total: AtomicU64,
+    /// A read without waiting failed for another reason than `EAGAIN`.
+    nowait_unsupported: AtomicBool,
+}
+
+impl Ring {
+    fn new(path: &Path) -> Self {
+        Self {
+            state: Mutex::new(RingState {
+                slots: (0..WINDOW).map(|_| Slot::Free).collect(),
+                next_claim: 0,
+                count: None,
+                failed: None,
+                next_hash: 0,
+                next_scan: 0,
+                spare: Vec::new(),
+                scan_reads: true,
+                abandon: false,
+            }),
+            changed: Condvar::new(),
+            file: OnceLock::new(),
+            path: path.to_path_buf(),
+            read: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            nowait_unsupported: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RingState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next chunk for consumer `me`: `Msg::End` after the last one, `Msg::Fail` at the
+    /// first chunk that could not be read. Reads a chunk itself rather than wait when it may.
+    fn take(&self, me: Consumer, deadline: Option<Instant>) -> Result<Option<Msg>, Pull> {
+        let mut st = self.lock();
+        loop {
+            let k = *st.next(me);
+            if let Some((at, reason)) = &st.failed {
+                if *at <= k {
+                    return Ok(Some(Msg::Fail(reason.clone())));
+                }
+            }
+            if st.count.is_some_and(|c| k >= c) {
+                return Ok(Some(Msg::End));
+            }
+            if me == HASH && st.abandon {
+                return Ok(None);
+            }
+            if let Some(Slot::Ready(i, chunk)) = st.slots.get(slot_of(k)) {
+                if *i == k {
+                    return Ok(Some(Msg::Data(Arc::clone(chunk))));
+                }
+            }
+            if let Some((claimed, chunk)) = st.claim(me) {
+                drop(st);
+                let filled = self.fill(claimed, chunk, me == HASH);
+                st = self.lock();
+                if me == SCAN && self.nowait_unsupported.load(Ordering::Relaxed) {
+                    st.scan_reads = false;
+                }
+                st.store(claimed, filled);
+                self.changed.notify_all();
+                continue;
+            }
+            st = match deadline {
+                None => self.changed.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Pull::Deadline);
+                    }
+                    self.changed
+                        .wait_timeout(st, deadline.saturating_duration_since(now))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Consumer `me` is done with its current chunk (its copy already dropped).
+    fn release(&self, me: Consumer) {
+        let mut st = self.lock();
+        let before = st.low();
+        let next = st.next(me);
+        *next = next.saturating_add(1);
+        st.free_passed(before);
+        self.changed.notify_all();
+    }
+
+    /// Consumer `me` wants nothing more.
+    fn detach(&self, me: Consumer) {
+        let mut st = self.lock();
+        let before = st.low();
+        *st.next(me) = u64::MAX;
+        st.free_passed(before);
+        self.changed.notify_all();
+    }
+
+    /// Reads chunk `k` into `chunk` (which may hold its first bytes already): with `wait`, as
+    /// far as the file goes; without, only what the page cache holds.
+    fn fill(&self, k: u64, mut chunk: Chunk, wait: bool) -> Filled {
+        let Some(file) = self.file.get() else {
+            // Not open yet: the hash thread, which opens it, reads this chunk.
+            return Filled::Partial(chunk);
+        };
+        let base = k.saturating_mul(CHUNK as u64);
+        while let Some(space) = chunk.buf.get_mut(chunk.len..) {
+            if space.is_empty() {
+                break;
+            }
+            let offset = base.saturating_add(chunk.len as u64);
+            let result = if wait {
+                file.read_at(space, offset)
+            } else {
+                read_cached(file, space, offset)
+            };
+            match result {
+                Ok(0) => break,
+                Ok(n) => {
+                    chunk.len = chunk.len.saturating_add(n).min(chunk.buf.len());
+                    self.read
+                        .fetch_max(base.saturating_add(chunk.len as u64), Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if !wait => {
+                    if e.raw_os_error() != Some(nix::libc::EAGAIN) {
+                        // ENOSYS, EOPNOTSUPP: this kernel or file system cannot read without
+                        // waiting; the hash thread reads everything.
+                        self.nowait_unsupported.store(true, Ordering::Relaxed);
+                    }
+                    return Filled::Partial(chunk);
+                }
+                Err(e) => {
+                    return Filled::Failed(unreadable(
+                        &self.path,
+                        format_args!("could not be read after {offset} bytes: {e}"),
+                    ))
+                }
+            }
+        }
+        Filled::Done(chunk)
+    }
+}
+
+/// `pread` that only copies what the page cache already holds (`preadv2(2)` with `RWF_NOWAIT`):
+/// `EAGAIN` when the rest would have to come from the device. A raw system call, because the
+/// appliance's musl has no `preadv2` wrapper.
+fn read_cached(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use nix::libc;
+    use std::os::fd::AsRawFd as _;
+    let offset =
+        libc::c_long::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: one iovec over `buf`, which is borrowed mutably for the whole call; the kernel
+    // writes at most `iov_len` bytes into it. On 64-bit targets the offset is `pos_l` whole and
+    // `pos_h` is ignored.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_preadv2,
+            file.as_raw_fd(),
+            &iov as *const libc::iovec,
+            1 as libc::c_int,
+            offset,
+            0 as libc::c_long,
+            libc::RWF_NOWAIT,
+        )
+    };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// What the hash thread learned about the whole file.
 pub(crate) struct WholeFile {
     /// SHA-256 of every byte of the file, if it was read to its end.
     pub digest: Option<Sha256Digest>,
@@ -268,50 +646,41 @@ pub(crate) struct WholeFile {
     pub error: Option<Reason>,
 }
 
-/// The read thread, seen from the scan thread.
+/// The hash thread, seen from the scan thread.
 pub(crate) struct Source {
-    shared: Arc<Shared>,
+    ring: Arc<Ring>,
     done: Receiver<WholeFile>,
 }
 
 impl Drop for Source {
     fn drop(&mut self) {
-        // Normally the thread has finished by now; after a deadline it must not go on reading.
-        self.shared.abandon.store(true, Ordering::Relaxed);
+        // Normally the hash thread has finished by now; after a deadline it must not go on
+        // reading.
+        self.ring.lock().abandon = true;
+        self.ring.changed.notify_all();
     }
 }
 
-/// Starts the read and hash threads on `path`; the returned upstream carries the file's bytes.
+/// Starts the hash thread on `path`; the returned upstream carries the file's bytes.
 pub(crate) fn start(path: &Path) -> Result<(Source, Upstream), Reason> {
-    let shared = Arc::new(Shared::default());
-    let (raw_tx, raw_rx) = mpsc::sync_channel(DEPTH);
-    let (tx, rx) = mpsc::sync_channel(DEPTH);
+    let ring = Arc::new(Ring::new(path));
     let (done_tx, done_rx) = mpsc::sync_channel(1);
-    let (pool, give_back) = Pool::new();
-    let no_thread = |e: io::Error| {
-        Reason::new(
-            Code::BundleUnreadable,
-            format!("The bundle could not be read: no thread to read it ({e})."),
-        )
-    };
-    let hasher_give_back = give_back.clone();
+    let hashed = Arc::clone(&ring);
     std::thread::Builder::new()
         .name("airlock-hash".into())
-        .spawn(move || hash_file(raw_rx, hasher_give_back, tx, done_tx))
-        .map_err(no_thread)?;
-    let path = path.to_path_buf();
-    let thread_shared = Arc::clone(&shared);
-    // If this fails, `raw_tx` is dropped and the hash thread ends at once.
-    std::thread::Builder::new()
-        .name("airlock-read".into())
-        .spawn(move || read_file(&path, &thread_shared, pool, raw_tx))
-        .map_err(no_thread)?;
+        .spawn(move || hash_file(&hashed, &done_tx))
+        .map_err(|e| {
+            Reason::new(
+                Code::BundleUnreadable,
+                format!("The bundle could not be read: no thread to read it ({e})."),
+            )
+        })?;
     Ok((
         Source {
-            shared,
+            ring: Arc::clone(&ring),
             done: done_rx,
         },
-        Upstream::new(rx, give_back),
+        Upstream::new(From::File(ring)),
     ))
 }
 
@@ -319,12 +688,12 @@ impl Source {
     /// Bytes of the file read so far, and the file's size.
     pub(crate) fn position(&self) -> (u64, u64) {
         (
-            self.shared.read.load(Ordering::Relaxed),
-            self.shared.total.load(Ordering::Relaxed),
+            self.ring.read.load(Ordering::Relaxed),
+            self.ring.total.load(Ordering::Relaxed),
         )
     }
 
-    /// Waits (until `deadline` at most) for the read thread to reach the end of the file.
+    /// Waits (until `deadline` at most) for the hash thread to reach the end of the file.
     pub(crate) fn finish(
         self,
         deadline: Option<Instant>,
@@ -354,7 +723,7 @@ impl Source {
                         size: self.position().0,
                         error: Some(Reason::new(
                             Code::BundleUnreadable,
-                            "The bundle could not be read to its end (the reader thread stopped).",
+                            "The bundle could not be read to its end (the hash thread stopped).",
                         )),
                     });
                 }
@@ -387,103 +756,45 @@ fn open(path: &Path) -> Result<(File, u64), Reason> {
     Ok((file, meta.len()))
 }
 
-/// The read thread: reads the file to its end in chunks and passes them to the hash thread.
-/// Only reading happens here (on a stick, this thread waits on the device; on a cached file it
-/// copies), so that the whole-file hash and the entry hashes can take the two cores.
-fn read_file(path: &Path, shared: &Shared, mut pool: Pool, tx: SyncSender<Msg>) {
-    let (mut file, total) = match open(path) {
-        Ok(f) => f,
+/// The hash thread: opens the file and hashes every byte of it, to its end even when the scan
+/// has stopped, reading the chunks nobody else has read.
+fn hash_file(ring: &Ring, done: &SyncSender<WholeFile>) {
+    match open(&ring.path) {
+        Ok((file, total)) => {
+            ring.total.store(total, Ordering::Relaxed);
+            let _ = ring.file.set(file);
+        }
         Err(reason) => {
-            let _ = tx.send(Msg::Fail(reason));
-            return;
-        }
-    };
-    shared.total.store(total, Ordering::Relaxed);
-    let mut size = 0u64;
-    loop {
-        if shared.abandon.load(Ordering::Relaxed) {
-            return;
-        }
-        let mut chunk = pool.take();
-        if let Err(e) = chunk.fill_from(&mut file) {
-            let reason = unreadable(
-                path,
-                format_args!("could not be read after {size} bytes: {e}"),
-            );
-            let _ = tx.send(Msg::Fail(reason));
-            return;
-        }
-        let last = !chunk.is_full();
-        size = size.saturating_add(chunk.bytes().len() as u64);
-        shared.read.store(size, Ordering::Relaxed);
-        if !chunk.bytes().is_empty() && tx.send(Msg::Data(Arc::new(chunk))).is_err() {
-            return;
-        }
-        if last {
-            break;
+            ring.lock().store(0, Filled::Failed(reason));
+            ring.changed.notify_all();
         }
     }
-    let _ = tx.send(Msg::End);
-}
-
-/// The hash thread: hashes every byte of the file, passing each chunk on first (so the next
-/// stage works on it at the same time) while the next stage wants them. When the next stage has
-/// stopped, it hashes alone, to the end of the file.
-fn hash_file(
-    rx: Receiver<Msg>,
-    give_back: Sender<Arc<Chunk>>,
-    tx: SyncSender<Msg>,
-    done: SyncSender<WholeFile>,
-) {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
-    let mut downstream = Some(tx);
     loop {
-        let msg = rx.recv().unwrap_or_else(|_| {
-            Msg::Fail(Reason::new(
-                Code::BundleUnreadable,
-                "The bundle could not be read to its end (the reader thread stopped).",
-            ))
-        });
-        match msg {
-            Msg::Data(chunk) => {
-                if let Some(next) = &downstream {
-                    if next.send(Msg::Data(Arc::clone(&chunk))).is_err() {
-                        downstream = None;
-                    }
-                }
+        let whole = match ring.take(HASH, None) {
+            Ok(Some(Msg::Data(chunk))) => {
                 hasher.update(chunk.bytes());
                 size = size.saturating_add(chunk.bytes().len() as u64);
-                if downstream.is_none() {
-                    // Nobody else will give it back.
-                    let _ = give_back.send(chunk);
-                }
-                // Otherwise dropped here, before the next stage can be done with it: the next
-                // stage's copy is then the last, and recycling it always succeeds.
+                drop(chunk);
+                ring.release(HASH);
+                continue;
             }
-            Msg::End => {
-                if let Some(next) = downstream {
-                    let _ = next.send(Msg::End);
-                }
-                let _ = done.send(WholeFile {
-                    digest: Some(hasher.finalize()),
-                    size,
-                    error: None,
-                });
-                return;
-            }
-            Msg::Fail(reason) => {
-                if let Some(next) = downstream {
-                    let _ = next.send(Msg::Fail(reason.clone()));
-                }
-                let _ = done.send(WholeFile {
-                    digest: None,
-                    size,
-                    error: Some(reason),
-                });
-                return;
-            }
-        }
+            Ok(Some(Msg::End)) => WholeFile {
+                digest: Some(hasher.finalize()),
+                size,
+                error: None,
+            },
+            Ok(Some(Msg::Fail(reason))) => WholeFile {
+                digest: None,
+                size,
+                error: Some(reason),
+            },
+            // Abandoned: nobody waits for the result.
+            Ok(None) | Err(_) => return,
+        };
+        let _ = done.send(whole);
+        return;
     }
 }
 
@@ -562,7 +873,7 @@ pub(crate) fn decompress<D: Decoder>(
                 format!("The bundle could not be decompressed: no thread to do it ({e})."),
             )
         })?;
-    Ok(Upstream::new(rx, give_back))
+    Ok(Upstream::new(From::Channel { rx, give_back }))
 }
 
 fn decode<D: Decoder>(mut decoder: D, mut pool: Pool, tx: SyncSender<Msg>) {
@@ -643,6 +954,8 @@ fn gzip_failure(reader: &mut ChunkReader, e: &io::Error, produced: u64) -> Reaso
 }
 
 #[cfg(test)]
+// A test fails by panicking; the module's rule against panics is for the code under test.
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -651,13 +964,114 @@ mod tests {
     fn stalled_input_ends_at_the_deadline() {
         let (tx, rx) = mpsc::sync_channel::<Msg>(1);
         let (give_back, _returned) = mpsc::channel();
-        let mut up = Upstream::new(rx, give_back);
+        let mut up = Upstream::new(From::Channel { rx, give_back });
         let start = Instant::now();
         let result = up.fill(Some(start + Duration::from_millis(200)));
         assert!(matches!(result, Err(Pull::Deadline)));
         let waited = start.elapsed();
         assert!(waited >= Duration::from_millis(200) && waited < Duration::from_secs(5));
         drop(tx);
+    }
+
+    /// Everything the scan side of a file reads, and the whole-file digest.
+    fn read_all(path: &Path, stop_after: Option<usize>) -> (Vec<u8>, WholeFile) {
+        let (source, mut up) = start(path).unwrap();
+        let mut seen = Vec::new();
+        while up.fill(None).unwrap() {
+            seen.extend_from_slice(up.remaining());
+            let n = up.remaining().len();
+            up.advance(n);
+            if stop_after.is_some_and(|max| seen.len() >= max) {
+                break;
+            }
+        }
+        drop(up);
+        (
+            seen,
+            source.finish(None, &crate::bundle::NoProgress).unwrap(),
+        )
+    }
+
+    fn file_of(len: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.tar");
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        std::fs::write(&path, &bytes).unwrap();
+        (dir, path, bytes)
+    }
+
+    /// Both consumers get every byte once, in order, whoever read each chunk; the stream ends
+    /// at the file's end (sizes on and around chunk boundaries, and an empty file).
+    #[test]
+    fn both_consumers_see_the_whole_file_in_order() {
+        for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, WINDOW * CHUNK * 3 + 1234] {
+            let (_dir, path, bytes) = file_of(len);
+            let (seen, whole) = read_all(&path, None);
+            assert!(seen == bytes, "len {len}");
+            assert_eq!(whole.size, len as u64);
+            assert_eq!(whole.digest, Some(airlock_core::digest::sha256(&bytes)));
+            assert!(whole.error.is_none());
+        }
+    }
+
+    /// A scan that stops early (a refused archive) leaves the hash thread to read the rest
+    /// alone: the digest is still the whole file's.
+    #[test]
+    fn the_hash_goes_on_alone_after_the_scan_stops() {
+        let (_dir, path, bytes) = file_of(WINDOW * CHUNK * 2 + 77);
+        let (seen, whole) = read_all(&path, Some(1));
+        assert!(seen.len() < bytes.len());
+        assert_eq!(whole.digest, Some(airlock_core::digest::sha256(&bytes)));
+    }
+
+    /// #8 on the file side: the scan reads only what it can without waiting for the device,
+    /// so when nothing else reads (the hash thread stuck on a stalled stick, here not started)
+    /// it ends at its deadline instead of blocking in `read(2)`; the chunks it claimed meanwhile
+    /// are finished by the hash thread when it comes.
+    #[test]
+    fn the_scan_never_waits_for_the_device() {
+        let (_dir, path, bytes) = file_of(CHUNK * (WINDOW + 2) + 5);
+        let ring = Arc::new(Ring::new(&path));
+        let start = Instant::now();
+        let result = ring.take(SCAN, Some(start + Duration::from_millis(200)));
+        assert!(matches!(result, Err(Pull::Deadline)));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let (tx, rx) = mpsc::sync_channel(1);
+        let hashed = Arc::clone(&ring);
+        std::thread::spawn(move || hash_file(&hashed, &tx));
+        let mut up = Upstream::new(From::File(ring));
+        let mut seen = Vec::new();
+        while up.fill(None).unwrap() {
+            seen.extend_from_slice(up.remaining());
+            let n = up.remaining().len();
+            up.advance(n);
+        }
+        drop(up);
+        assert!(seen == bytes);
+        let whole = rx.recv().unwrap();
+        assert_eq!(whole.digest, Some(airlock_core::digest::sha256(&bytes)));
+    }
+
+    /// An unreadable file fails both consumers with the same reason.
+    #[test]
+    fn a_missing_file_fails_both_sides() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, mut up) = start(&dir.path().join("gone.tar")).unwrap();
+        let Err(Pull::Failed(scan)) = up.fill(None) else {
+            panic!("the scan read a missing file");
+        };
+        drop(up);
+        let whole = source.finish(None, &crate::bundle::NoProgress).unwrap();
+        assert_eq!(whole.error, Some(scan));
+        assert!(whole.digest.is_none());
     }
 
     /// Buffers are recycled: a long stream never owns more than `MAX_BUFFERS` of them.
