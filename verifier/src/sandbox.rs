@@ -3,7 +3,7 @@
 //! writes.
 //!
 //! [`confine`] applies to the calling thread and every thread or process it starts afterwards
-//! (the bundle reader threads), never to threads that already exist: PID 1 runs the
+//! (the bundle hash and decoder threads), never to threads that already exist: PID 1 runs the
 //! verification on its own thread, so the appliance's main thread can still unmount the stick
 //! and power off (Landlock forbids mounts and unmounts to a confined thread).
 //!

@@ -270,7 +270,7 @@ pub fn scan_with(
     if archive::walk(&mut input, limits, &mut scan, contents).is_err() {
         return Err(ScanAbort::Deadline);
     }
-    // Stop consuming: the read thread goes on hashing the rest of the file on its own.
+    // Stop consuming: the hash thread goes on reading and hashing the rest of the file alone.
     drop(input.into_upstream());
     finish(scan, source, limits, progress)
 }

@@ -242,7 +242,7 @@ impl Upstream {
                     self.ended = true;
                     return Err(Pull::Failed(Reason::new(
                         Code::BundleUnreadable,
-                        "Reading the bundle stopped unexpectedly (an internal reader thread ended).",
+                        "Reading the bundle stopped unexpectedly (an internal thread ended).",
                     )));
                 }
             }
