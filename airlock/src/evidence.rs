@@ -160,10 +160,12 @@ pub fn verify(
             if let Err(found) = evidence::check_media_against_appliance(&report, &appl) {
                 problems.extend(found);
             }
-            Some(appl)
+            Some((appl, appl_bytes))
         }
         None => None,
     };
+    // Receipts whose record a power cut cut on the stick (accepted against the appliance's log).
+    let mut torn_receipts = Vec::new();
     // Every receipt found (by SHA-256), for "every record has its receipt".
     let mut receipts_found = std::collections::BTreeSet::new();
     if let Some(dir) = receipts_dir.as_ref().filter(|d| d.is_dir()) {
@@ -202,12 +204,33 @@ pub fn verify(
             };
             match verified {
                 Ok(payload) => {
-                    let checked = evidence::check_against_receipt(&report, &payload, &rb)
-                        .and_then(|()| Ok(receipt::verify_listing(&rb, &payload, dir)?));
+                    let seq = payload.evidence.seq;
+                    let in_media = evidence::check_against_receipt(&report, &payload, &rb)
+                        .or_else(|e| match &appliance {
+                            // Its record was cut by a power cut, checked in the appliance's log.
+                            Some((appl, appl_bytes))
+                                if report.record(seq).is_none()
+                                    && evidence::record_lost_to_torn_line(
+                                        &report, &bytes, appl, appl_bytes, seq,
+                                    ) =>
+                            {
+                                torn_receipts.push(format!(
+                                    "{}: its record {seq} was cut on the stick by a power cut (a repaired torn line is the start of the appliance's record {seq}); checked against the appliance's log",
+                                    p.display()
+                                ));
+                                Ok(())
+                            }
+                            None if !report.repaired_torn_lines.is_empty() => Err(format!(
+                                "{e} (if it was cut by a power cut, a repaired torn line, check the stick with --state DIR)"
+                            )),
+                            _ => Err(e),
+                        });
+                    let checked =
+                        in_media.and_then(|()| Ok(receipt::verify_listing(&rb, &payload, dir)?));
                     if let Err(e) = checked {
                         problems.push(format!("{}: {e}", p.display()));
                     }
-                    if let Some(appl) = &appliance {
+                    if let Some((appl, _)) = &appliance {
                         if let Err(e) = evidence::check_against_receipt(appl, &payload, &rb) {
                             problems.push(format!("{}: in the appliance's log: {e}", p.display()));
                         }
@@ -253,8 +276,22 @@ pub fn verify(
             gap.after_seq
         );
     }
-    for issue in report.torn_lines.iter().chain(&report.foreign_records) {
+    for issue in report
+        .torn_lines
+        .iter()
+        .chain(&report.unmatched_acknowledgments)
+        .chain(&report.foreign_records)
+    {
         crate::outln!("  line {}: {}", issue.line, text(&issue.message));
+    }
+    for r in &report.repaired_torn_lines {
+        crate::outln!(
+            "  line {}: a torn line of {} bytes (a power cut mid-append), acknowledged by the signed record seq {} after it (sha256 {}), accepted",
+            r.line,
+            r.bytes,
+            r.acknowledged_by,
+            r.sha256
+        );
     }
     if let Some(t) = &report.torn_tail {
         crate::outln!(
@@ -262,6 +299,9 @@ pub fn verify(
             t.bytes,
             t.offset
         );
+    }
+    for t in &torn_receipts {
+        crate::outln!("  {}", text(t));
     }
     for p in &problems {
         crate::outln!("  {}", text(p));

@@ -92,13 +92,14 @@ fn verify(s: &Setup, bytes: &[u8], kind: LogKind) -> LogReport {
     evidence::verify_log(bytes, s.key.key_id().as_str(), s.key.public(), kind)
 }
 
-fn py(s: &Setup, bytes: &[u8]) -> serde_json::Value {
+fn py(s: &Setup, bytes: &[u8], kind: LogKind) -> serde_json::Value {
     let p = s.media.join("py-input.jsonl");
     fs::write(&p, bytes).unwrap();
-    let out = python(
-        &interop("verify_evidence.py"),
-        &[p.to_str().unwrap(), s.keyfile.to_str().unwrap()],
-    );
+    let mut args = vec![p.to_str().unwrap(), s.keyfile.to_str().unwrap()];
+    if kind == LogKind::Media {
+        args.push("media");
+    }
+    let out = python(&interop("verify_evidence.py"), &args);
     fs::remove_file(p).unwrap();
     serde_json::from_str(&out).unwrap()
 }
@@ -106,7 +107,7 @@ fn py(s: &Setup, bytes: &[u8]) -> serde_json::Value {
 /// Airlock's report and the Python re-implementation agree.
 fn agree(s: &Setup, bytes: &[u8], kind: LogKind) -> LogReport {
     let r = verify(s, bytes, kind);
-    let p = py(s, bytes);
+    let p = py(s, bytes, kind);
     let lines = |v: &[evidence::LineIssue]| v.iter().map(|i| i.line).collect::<Vec<_>>();
     assert_eq!(p["verified"], r.records_verified, "{p}");
     assert_eq!(
@@ -129,6 +130,13 @@ fn agree(s: &Setup, bytes: &[u8], kind: LogKind) -> LogReport {
         serde_json::json!(lines(&r.torn_lines)),
         "{p}"
     );
+    assert_eq!(
+        p["unmatched_acknowledgments"],
+        serde_json::json!(lines(&r.unmatched_acknowledgments)),
+        "{p}"
+    );
+    let repaired: Vec<_> = r.repaired_torn_lines.iter().map(|t| t.line).collect();
+    assert_eq!(p["repaired_torn_lines"], serde_json::json!(repaired), "{p}");
     let gaps: Vec<_> = r
         .seq_gaps
         .iter()
@@ -528,4 +536,68 @@ fn verification_report_is_written_next_to_the_log_without_overwriting() {
     assert_eq!(v["log_sha256"], sha_hex(&bytes));
     assert_eq!(v["key_id"], s.key.key_id().as_str());
     assert!(v.get("records").is_none());
+}
+
+/// Issue 13: `torn_fragment` is accepted on a media log only right after the fragment it names;
+/// on the appliance's own log a complete line that is not a record still fails; a record whose
+/// `torn_fragment` is null or malformed is not a record, even signed by the appliance key.
+#[test]
+fn a_torn_fragment_is_accepted_only_on_a_media_log_and_only_well_formed() {
+    let s = setup(0, |_| true);
+    let t = Timestamp::parse("2026-05-02T10:00:00Z").unwrap();
+    let fragment = b"{\"seq\":1,\"prev\":\"0000";
+    let ack = evidence::TornFragment::of(fragment);
+    assert_eq!(ack.bytes, fragment.len() as u64);
+    let rec = Record::new_after_fragment(
+        &LogHead::genesis(),
+        t,
+        None,
+        Verdict::Reject,
+        &[],
+        None,
+        &s.key,
+        Some(&ack),
+    );
+    let log = |line: &[u8]| {
+        let mut b = fragment.to_vec();
+        b.push(b'\n');
+        b.extend_from_slice(line);
+        b.push(b'\n');
+        b
+    };
+    let r = agree(&s, &log(rec.line()), LogKind::Media);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.records_verified, 1);
+    assert_eq!(r.repaired_torn_lines.len(), 1);
+    assert_eq!(r.repaired_torn_lines[0].acknowledged_by, 1);
+    let r = agree(&s, &log(rec.line()), LogKind::Appliance);
+    assert!(!r.is_ok());
+    assert!(r.repaired_torn_lines.is_empty());
+    assert_eq!(r.torn_lines[0].line, 1);
+    // Not right after the fragment it names: a failure of its own.
+    let alone = [rec.line(), b"\n"].concat();
+    let r = agree(&s, &alone, LogKind::Media);
+    assert!(!r.is_ok());
+    assert_eq!(r.unmatched_acknowledgments[0].line, 1);
+    // The same record re-signed with the member null, or with a digest that is not hex.
+    let line = std::str::from_utf8(rec.line()).unwrap();
+    let unsigned = &line[..line.rfind(",\"sig\":\"").unwrap()];
+    let member = format!(
+        ",\"torn_fragment\":{{\"bytes\":{},\"sha256\":\"{}\"}}",
+        ack.bytes, ack.sha256
+    );
+    assert!(unsigned.contains(&member));
+    for bad in [
+        ",\"torn_fragment\":null".to_owned(),
+        member.replace(&ack.sha256, &ack.sha256.to_uppercase()),
+        member.replace(&format!(":{},", ack.bytes), ":0,"),
+    ] {
+        let body = format!("{}}}", unsigned.replace(&member, &bad));
+        let sig = airlock_formats::keys::encode_base64(&s.key.sign(body.as_bytes()));
+        let forged = format!("{},\"sig\":\"{sig}\"}}", &body[..body.len() - 1]);
+        let r = agree(&s, &log(forged.as_bytes()), LogKind::Media);
+        assert!(!r.is_ok(), "{bad}");
+        assert_eq!(r.records_verified, 0, "{bad}");
+        assert_eq!(r.torn_lines.len(), 2, "{bad}");
+    }
 }

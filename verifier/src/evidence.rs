@@ -1,7 +1,9 @@
 //! The hash-chained evidence log (formats §6, adversarial #57, #58).
 //!
 //! One record per line, compact JSON, members in this order:
-//! `seq, prev, time, event, bundle_sha256, verdict, reasons, receipt_sha256, key_id, sig`.
+//! `seq, prev, time, event, bundle_sha256, verdict, reasons, receipt_sha256, key_id, sig`, and
+//! `torn_fragment` (`{"bytes":N,"sha256":"<hex>"}`) before `sig` only in a record appended to a
+//! media log that ended with a torn fragment (absent, never null, otherwise).
 //!
 //! - `seq` counts from 1; the appliance's own log (in the state directory) is authoritative.
 //! - `prev` is the hex SHA-256 of the previous record's line without its newline (64 zeros for
@@ -16,9 +18,14 @@
 //! A stick's log shows gaps in `seq` where the appliance served other sticks; a verifier reports
 //! them (and they are errors in the appliance's own log). A torn tail — a final line without its
 //! newline, as a power cut mid-append leaves — is survived: ignored and reported; the state log's
-//! torn tail is cut off (the file is ours), the media log's bytes are never changed (the next
+//! torn tail is cut off (the file is ours), the media log's bytes are never changed: the next
 //! append starts with a newline, so the fragment becomes a complete line that is not a record,
-//! which a verifier cannot tell from tampering: it fails, issue 13 #2). Records by another key
+//! which a verifier cannot tell from tampering (issue 13 #2). So the appliance signs what it saw:
+//! the record appended after a fragment of at most [`MAX_TORN_FRAGMENT`] bytes carries its length
+//! and SHA-256 ([`media_fragment`], `torn_fragment`), and a media log's verifier accepts such a line
+//! only right before the verified record naming exactly it (reported as repaired); any other
+//! complete line that is not a record fails, as does an acknowledgment not right after its
+//! fragment. The appliance's own log has no such exception. Records by another key
 //! fail too. Truncation or rollback of a log is detected against the
 //! `evidence.seq`/`prev` a signed receipt carries ([`check_against_receipt`], on the media's log
 //! and, given the state directory, on the appliance's own) and, for a media log, against the
@@ -56,6 +63,8 @@ pub(crate) const MAX_RECORD_BYTES: usize = 256 * 1024;
 pub(crate) const MAX_LOG_BYTES: u64 = 1 << 30;
 /// How much of the state log's end is read to find its head.
 pub(crate) const HEAD_WINDOW: u64 = 1 << 20;
+/// Largest torn fragment of a media log a record acknowledges (`torn_fragment`).
+pub const MAX_TORN_FRAGMENT: u64 = 64 * 1024;
 
 const SIG_MARKER: &[u8] = b",\"sig\":\"";
 
@@ -101,6 +110,59 @@ pub struct TornTail {
     pub bytes: u64,
     /// Whether the last byte of the file is a newline.
     pub terminated: bool,
+}
+
+/// What a record's optional `torn_fragment` member says: the media log it is appended to ended
+/// with a final line without its newline (a power cut mid-append) of `bytes` bytes whose SHA-256
+/// is `sha256`. The append's leading newline makes that fragment a complete line; a media log
+/// verifier accepts it only directly before the record that acknowledges it (issue 13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TornFragment {
+    /// The fragment's length in bytes (1 to [`MAX_TORN_FRAGMENT`]).
+    pub bytes: u64,
+    /// Lowercase hex SHA-256 of the fragment's bytes.
+    pub sha256: String,
+}
+
+impl TornFragment {
+    /// The acknowledgment of `fragment`.
+    pub fn of(fragment: &[u8]) -> Self {
+        Self {
+            bytes: fragment.len() as u64,
+            sha256: hex(&sha256(fragment)),
+        }
+    }
+
+    fn is_well_formed(&self) -> bool {
+        (1..=MAX_TORN_FRAGMENT).contains(&self.bytes) && is_hex64(&self.sha256)
+    }
+
+    fn matches(&self, line: &[u8]) -> bool {
+        self.bytes == line.len() as u64 && self.sha256 == hex(&sha256(line))
+    }
+}
+
+/// The torn fragment at the end of `MEDIA/evidence/airlock-evidence.jsonl` that the next record
+/// appended to it acknowledges: the bytes after its last newline when the file does not end with
+/// one, at most [`MAX_TORN_FRAGMENT`] of them, and not themselves a well-formed record (a record
+/// cut just before its newline stays a record). None otherwise, or when the log cannot be read
+/// (no symlink is followed: [`crate::nofollow::open_read`]); the record is then written as ever.
+pub fn media_fragment(media: &Path) -> Option<TornFragment> {
+    let path = media.join(EVIDENCE_DIR).join(MEDIA_LOG_FILE);
+    let (start, window, _) = read_tail(&path, MAX_TORN_FRAGMENT + 1).ok()?;
+    if window.last().is_none_or(|&b| b == b'\n') {
+        return None;
+    }
+    let fragment = match window.iter().rposition(|&b| b == b'\n') {
+        Some(i) => window.get(i + 1..)?,
+        None if start == 0 => &window,
+        None => return None, // longer than the cap: not acknowledged
+    };
+    if parse_line(fragment).is_some() {
+        return None;
+    }
+    Some(TornFragment::of(fragment))
 }
 
 /// Where the next record goes: its `seq` and `prev`.
@@ -279,6 +341,8 @@ struct Body<'a> {
     reasons: Vec<&'a str>,
     receipt_sha256: Option<&'a str>,
     key_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    torn_fragment: Option<&'a TornFragment>,
 }
 
 /// A signed record, ready to append.
@@ -301,6 +365,31 @@ impl Record {
         receipt_sha256: Option<&str>,
         key: &ApplianceKey,
     ) -> Self {
+        Self::new_after_fragment(
+            head,
+            time,
+            bundle_sha256,
+            verdict,
+            reasons,
+            receipt_sha256,
+            key,
+            None,
+        )
+    }
+
+    /// [`Record::new`], acknowledging `torn_fragment` (the media log's torn tail this record will
+    /// follow, [`media_fragment`]) in the signed member `torn_fragment`; absent when None.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_after_fragment(
+        head: &LogHead,
+        time: Timestamp,
+        bundle_sha256: Option<&str>,
+        verdict: Verdict,
+        reasons: &[Reason],
+        receipt_sha256: Option<&str>,
+        key: &ApplianceKey,
+        torn_fragment: Option<&TornFragment>,
+    ) -> Self {
         let body = Body {
             seq: head.next_seq,
             prev: &head.prev,
@@ -311,6 +400,7 @@ impl Record {
             reasons: reasons.iter().map(|r| r.code.as_str()).collect(),
             receipt_sha256,
             key_id: key.key_id().as_str(),
+            torn_fragment,
         };
         // Serialising plain strings, numbers and options cannot fail.
         let signed = serde_json::to_vec(&body).unwrap_or_default();
@@ -426,7 +516,14 @@ struct Fields {
     reasons: Vec<String>,
     receipt_sha256: Option<String>,
     key_id: String,
+    /// Absent in a record that acknowledges nothing; null is not a value.
+    #[serde(default, deserialize_with = "present")]
+    torn_fragment: Option<TornFragment>,
     sig: String,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TornFragment>, D::Error> {
+    TornFragment::deserialize(d).map(Some)
 }
 
 struct ParsedLine {
@@ -470,6 +567,10 @@ fn parse_line(line: &[u8]) -> Option<ParsedLine> {
         || KeyId::new(&fields.key_id).is_err()
         || !fields.bundle_sha256.as_deref().is_none_or(is_hex64)
         || !fields.receipt_sha256.as_deref().is_none_or(is_hex64)
+        || !fields
+            .torn_fragment
+            .as_ref()
+            .is_none_or(TornFragment::is_well_formed)
     {
         return None;
     }
@@ -539,6 +640,21 @@ pub struct VerifiedRecord {
     pub receipt_sha256: Option<String>,
 }
 
+/// A media log's complete line that is not a record, accepted because the record right after it
+/// acknowledges it (its `torn_fragment` names the line's exact length and SHA-256): the fragment a
+/// power cut left, made a complete line by the next append's leading newline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepairedLine {
+    /// 1-based line number.
+    pub line: u64,
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// Hex SHA-256 of its bytes.
+    pub sha256: String,
+    /// The seq of the record acknowledging it (the next line).
+    pub acknowledged_by: u64,
+}
+
 /// The last verified record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportHead {
@@ -573,6 +689,12 @@ pub struct LogReport {
     pub seq_gaps: Vec<SeqGap>,
     /// Complete lines that are not records (failures).
     pub torn_lines: Vec<LineIssue>,
+    /// Media log: complete lines that are not records but are acknowledged by the verified record
+    /// right after them (a torn tail the appliance saw and signed; not failures).
+    pub repaired_torn_lines: Vec<RepairedLine>,
+    /// Media log: verified records acknowledging a torn fragment that is not the line right before
+    /// them (failures).
+    pub unmatched_acknowledgments: Vec<LineIssue>,
     /// Records naming another key id (not verified; failures).
     pub foreign_records: Vec<LineIssue>,
     /// A final line without its newline (a power cut mid-append): survived, reported.
@@ -604,6 +726,7 @@ impl LogReport {
             && self.bad_signatures.is_empty()
             && self.out_of_order.is_empty()
             && self.torn_lines.is_empty()
+            && self.unmatched_acknowledgments.is_empty()
             && self.foreign_records.is_empty();
         match self.kind {
             LogKind::Media => basic,
@@ -620,7 +743,10 @@ impl LogReport {
 /// Verifies a log's bytes against the appliance key `key_id` / `key`: every record's signature
 /// over its received bytes, the hash chain, and the sequence. Records by other key ids and
 /// complete lines that are not records fail; only a final line without its newline is a torn
-/// tail, reported.
+/// tail, reported. On a media log a complete line that is not a record is accepted (reported in
+/// `repaired_torn_lines`) when the next line is a record by this key whose signature verifies and
+/// whose `torn_fragment` names that line's exact length and SHA-256; a verified record whose
+/// `torn_fragment` is not so matched fails. The appliance's own log has no such exception.
 pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) -> LogReport {
     let mut report = LogReport {
         kind,
@@ -633,6 +759,8 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
         out_of_order: Vec::new(),
         seq_gaps: Vec::new(),
         torn_lines: Vec::new(),
+        repaired_torn_lines: Vec::new(),
+        unmatched_acknowledgments: Vec::new(),
         foreign_records: Vec::new(),
         torn_tail: None,
         head: None,
@@ -671,12 +799,39 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
         });
     }
 
+    // Media log: the seq of the record acknowledging each line that is not a record (issue 13).
+    let acknowledged: Vec<Option<u64>> = (0..spans.len())
+        .map(|i| {
+            if kind != LogKind::Media || i + 1 >= tail_start {
+                return None;
+            }
+            let (&(a, b), None) = (spans.get(i)?, parsed.get(i)?) else {
+                return None;
+            };
+            let next = parsed.get(i + 1)?.as_ref()?;
+            let ack = next.fields.torn_fragment.as_ref()?;
+            (next.fields.key_id == key_id
+                && ack.matches(bytes.get(a..b)?)
+                && next.signature_ok(key))
+            .then_some(next.fields.seq)
+        })
+        .collect();
+
     let mut prev_seq: Option<u64> = None;
     let mut prev_hash = GENESIS_PREV.to_owned();
     for (i, (&(a, b), p)) in spans.iter().zip(&parsed).enumerate().take(tail_start) {
         let line_no = i as u64 + 1;
         let line = &bytes[a..b];
         let Some(p) = p else {
+            if let Some(Some(seq)) = acknowledged.get(i) {
+                report.repaired_torn_lines.push(RepairedLine {
+                    line: line_no,
+                    bytes: line.len() as u64,
+                    sha256: hex(&sha256(line)),
+                    acknowledged_by: *seq,
+                });
+                continue;
+            }
             report.torn_lines.push(LineIssue {
                 line: line_no,
                 seq: None,
@@ -718,6 +873,17 @@ pub fn verify_log(bytes: &[u8], key_id: &str, key: &PublicKey, kind: LogKind) ->
                 sha256: line_hash.clone(),
                 line: line_no,
             });
+            let matched = i
+                .checked_sub(1)
+                .and_then(|j| acknowledged.get(j))
+                .is_some_and(Option::is_some);
+            if kind == LogKind::Media && f.torn_fragment.is_some() && !matched {
+                report.unmatched_acknowledgments.push(LineIssue {
+                    line: line_no,
+                    seq: Some(f.seq),
+                    message: "the record acknowledges a torn fragment, but the line before it is not that fragment".into(),
+                });
+            }
         } else {
             report.bad_signatures.push(LineIssue {
                 line: line_no,
@@ -853,6 +1019,34 @@ pub fn records_without_receipt(
             })
         })
         .collect()
+}
+
+/// Whether record `seq`, which a receipt names but the media log (`media`, from `media_bytes`)
+/// lacks, was cut there by a power cut: the appliance's own log (`appliance`, verified with the
+/// same key, from `appliance_bytes`) holds it, and one of the media log's repaired torn lines is a
+/// proper prefix of its line (issue 13).
+pub fn record_lost_to_torn_line(
+    media: &LogReport,
+    media_bytes: &[u8],
+    appliance: &LogReport,
+    appliance_bytes: &[u8],
+    seq: u64,
+) -> bool {
+    let Some(full) = appliance
+        .record(seq)
+        .and_then(|r| line_at(appliance_bytes, r.line))
+    else {
+        return false;
+    };
+    media.repaired_torn_lines.iter().any(|t| {
+        line_at(media_bytes, t.line).is_some_and(|l| l.len() < full.len() && full.starts_with(l))
+    })
+}
+
+/// The bytes of 1-based line `line` (without its newline).
+fn line_at(bytes: &[u8], line: u64) -> Option<&[u8]> {
+    let index = usize::try_from(line.checked_sub(1)?).ok()?;
+    bytes.split(|&b| b == b'\n').nth(index)
 }
 
 /// Checks a media log against the appliance's own (both verified with the same key): every

@@ -4,7 +4,8 @@
 //!    the commit point;
 //! 2. that record appended to the state's own log;
 //! 3. the signed receipt on the media;
-//! 4. the record appended to the media's log.
+//! 4. the record appended to the media's log (acknowledging, in its signed `torn_fragment`, a
+//!    torn tail it finds there: [`evidence::media_fragment`]).
 //!
 //! So a signed receipt, which a promotion procedure acts on, never exists for a decision the
 //! appliance did not record: whatever fails (a plain file where `evidence/` should be, ENOSPC,
@@ -205,7 +206,10 @@ impl<'a> Recorder<'a> {
         };
         let envelope =
             receipt::sign_receipt_with(a.decision(), &facts, Some(&listing), a.governance(), key);
-        let record = Record::new(
+        // A torn tail on the stick's log becomes a complete line when the record is appended
+        // after it: the record signs what it follows, so a verifier can accept it (issue 13).
+        let fragment = evidence::media_fragment(&self.media);
+        let record = Record::new_after_fragment(
             head,
             now,
             facts.bundle.sha256.as_deref(),
@@ -213,6 +217,7 @@ impl<'a> Recorder<'a> {
             a.reasons(),
             Some(&hex(&sha256(&envelope))),
             key,
+            fragment.as_ref(),
         );
         let seq = record.seq();
         // Nothing more is written in this run after any failure below: a line may have reached a
