@@ -352,12 +352,18 @@ impl RingState {
         if self.abandon || (me == SCAN && !self.scan_reads) {
             return None;
         }
+        // Nothing at or after the end or the first failure is read (a failing stick is not
+        // asked again).
+        let limit = self
+            .count
+            .unwrap_or(u64::MAX)
+            .min(self.failed.as_ref().map_or(u64::MAX, |f| f.0));
         if me == HASH {
             let partial = self
                 .slots
                 .iter_mut()
                 .filter_map(|s| match s {
-                    Slot::Partial(k, _) => Some((*k, s)),
+                    Slot::Partial(k, _) if *k < limit => Some((*k, s)),
                     _ => None,
                 })
                 .min_by_key(|(k, _)| *k);
@@ -368,10 +374,6 @@ impl RingState {
             }
         }
         let k = self.next_claim;
-        let limit = self
-            .count
-            .unwrap_or(u64::MAX)
-            .min(self.failed.as_ref().map_or(u64::MAX, |f| f.0));
         if k >= limit || k >= self.low().saturating_add(WINDOW as u64) {
             return None;
         }
@@ -1058,6 +1060,41 @@ mod tests {
         assert!(seen == bytes);
         let whole = rx.recv().unwrap();
         assert_eq!(whole.digest, Some(airlock_core::digest::sha256(&bytes)));
+    }
+
+    /// A read that fails mid-file (a failing stick) fails both consumers at that chunk with the
+    /// same reason, and nothing after it is read.
+    #[test]
+    fn a_failed_read_stops_both_sides_at_that_chunk() {
+        let (_dir, path, bytes) = file_of(CHUNK * (WINDOW + 4));
+        let ring = Arc::new(Ring::new(&path));
+        let eio = Reason::new(Code::BundleUnreadable, "EIO at chunk 2");
+        ring.lock().store(2, Filled::Failed(eio.clone()));
+        let (tx, rx) = mpsc::sync_channel(1);
+        let hashed = Arc::clone(&ring);
+        std::thread::spawn(move || hash_file(&hashed, &tx));
+        let mut up = Upstream::new(From::File(Arc::clone(&ring)));
+        let mut seen = Vec::new();
+        let failure = loop {
+            match up.fill(None) {
+                Ok(true) => {
+                    seen.extend_from_slice(up.remaining());
+                    let n = up.remaining().len();
+                    up.advance(n);
+                }
+                Ok(false) => panic!("the stream ended without the failure"),
+                Err(Pull::Deadline) => panic!("no deadline was set"),
+                Err(Pull::Failed(r)) => break r,
+            }
+        };
+        drop(up);
+        assert_eq!(failure, eio);
+        assert!(seen == bytes.get(..CHUNK * 2).unwrap());
+        let whole = rx.recv().unwrap();
+        assert_eq!(whole.error, Some(eio));
+        assert!(whole.digest.is_none());
+        assert_eq!(whole.size, (CHUNK * 2) as u64);
+        assert!(ring.read.load(Ordering::Relaxed) <= (CHUNK * 2) as u64);
     }
 
     /// An unreadable file fails both consumers with the same reason.
