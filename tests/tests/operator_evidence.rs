@@ -40,6 +40,14 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// A log's first line (with its newline) and everything after it.
+fn split_first_record(log: &Path) -> (Vec<u8>, Vec<u8>) {
+    let mut first = std::fs::read(log).unwrap();
+    let end = first.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let rest = first.split_off(end);
+    (first, rest)
+}
+
 fn append_media(kit: &Kit, bytes: &[u8]) {
     use std::io::Write as _;
     std::fs::OpenOptions::new()
@@ -103,12 +111,8 @@ fn a_junk_line_between_records_fails() {
     let kit = Kit::new();
     served(&kit);
     let log = kit.media.join(LOG);
-    let bytes = std::fs::read(&log).unwrap();
-    let first_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
-    let mut edited = bytes[..first_end].to_vec();
-    edited.extend_from_slice(b"garbage\n");
-    edited.extend_from_slice(&bytes[first_end..]);
-    std::fs::write(&log, edited).unwrap();
+    let (first, rest) = split_first_record(&log);
+    std::fs::write(&log, [first, b"garbage\n".to_vec(), rest].concat()).unwrap();
     let o = evidence_verify(&kit, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("line 2: a complete line"), "{}", text(&o));
@@ -177,9 +181,7 @@ fn a_stick_is_checked_against_the_appliance_log_with_state() {
     );
     // The appliance's log rolled back to its first record.
     let log = kit.state.join("evidence.jsonl");
-    let bytes = std::fs::read(&log).unwrap();
-    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
-    std::fs::write(&log, &bytes[..first]).unwrap();
+    std::fs::write(&log, split_first_record(&log).0).unwrap();
     let alone = evidence_verify(&kit, &[]);
     assert_eq!(alone.status.code(), Some(0), "{}", text(&alone));
     let o = evidence_verify(&kit, &["--state", &state]);
@@ -421,9 +423,7 @@ fn a_receipt_whose_record_was_replaced_by_an_acknowledged_fragment_fails() {
     let kit = Kit::new();
     served(&kit);
     let log = kit.media.join(LOG);
-    let bytes = std::fs::read(&log).unwrap();
-    let first_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
-    let mut edited = bytes[..first_end].to_vec();
+    let (mut edited, _) = split_first_record(&log);
     edited.extend_from_slice(b"{\"seq\":2,\"prev\":\"zz");
     std::fs::write(&log, edited).unwrap();
     let c = kit.bundle("c.tar", &Spec::new("1.0.2"));
