@@ -8,17 +8,17 @@
 
 use airlock_author::archive::{self, Compression, Entry, Source};
 use airlock_author::pack::{self, Artifact, PackOptions};
+use airlock_core::digest::sha256;
 use airlock_formats::document::dsse::{self, payload_type, Envelope};
-use airlock_verifier::evidence::{LogHead, Record};
 use airlock_formats::keys::hex;
-use airlock_verifier::policy;
 use airlock_formats::reason::{Code, Reason};
+use airlock_fuzz::{fixture, SECTION, TARGETS};
+use airlock_verifier::evidence::{LogHead, Record, TornFragment};
+use airlock_verifier::policy;
 use airlock_verifier::receipt::{
     ApplianceRef, ArtifactRef, BundleRef, DocumentRef, EvidenceRef, ReceiptPayload, RECEIPT_TYPE,
 };
 use airlock_verifier::verdict::Verdict;
-use airlock_core::digest::sha256;
-use airlock_fuzz::{fixture, SECTION, TARGETS};
 use std::path::{Path, PathBuf};
 
 fn put(out: &Path, target: &str, name: &str, bytes: &[u8]) {
@@ -425,6 +425,26 @@ fn main() {
     let mut torn = log.clone();
     torn.extend_from_slice(b"{\"seq\":4,\"prev\":\"");
     put(&out, "evidence_log", "torn-tail", &torn);
+    // The stick pulled mid-append, then served again: the next record acknowledges the fragment.
+    let fragment = b"{\"seq\":4,\"prev\":\"";
+    torn.push(b'\n');
+    let ack = Record::new_after_fragment(
+        &head,
+        f.now,
+        None,
+        Verdict::Reject,
+        &[],
+        None,
+        &f.appliance,
+        Some(&TornFragment::of(fragment)),
+    );
+    torn.extend_from_slice(ack.line());
+    torn.push(b'\n');
+    put(&out, "evidence_log", "acknowledged-fragment", &torn);
+    // Single lines (the harness also appends them as an acknowledged fragment): a fragment, and a
+    // whole record without its newline.
+    put(&out, "evidence_log", "fragment", fragment);
+    put(&out, "evidence_log", "one-record", ack.line());
 
     // Receipts: payloads (signed by the target) and signed envelopes.
     for v in [Verdict::Promote, Verdict::Reject] {

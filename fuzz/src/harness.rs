@@ -856,9 +856,47 @@ pub fn evidence_log(data: &[u8]) {
         log.push(b'\n');
         head = rec.next_head();
     }
+    let records = log.len();
     log.extend_from_slice(data);
     let r = evidence::verify_log(&log, id, f.appliance.public(), LogKind::Media);
     assert!(r.records_verified >= 2);
+    // The input as the torn fragment of a stick pulled mid-append (line 3), and the appliance's
+    // next record acknowledging it (line 4): that record verifies, and its acknowledgment repairs
+    // line 3 (which is then no failure) exactly when the input is not itself a record; otherwise
+    // it is unmatched.
+    if !data.is_empty()
+        && data.len() as u64 <= evidence::MAX_TORN_FRAGMENT
+        && !data.contains(&b'\n')
+    {
+        log.truncate(records + data.len());
+        log.push(b'\n');
+        let ack = Record::new_after_fragment(
+            &head,
+            f.now,
+            None,
+            Verdict::Reject,
+            &[],
+            None,
+            &f.appliance,
+            Some(&evidence::TornFragment::of(data)),
+        );
+        log.extend_from_slice(ack.line());
+        log.push(b'\n');
+        let r = evidence::verify_log(&log, id, f.appliance.public(), LogKind::Media);
+        assert!(r.records.iter().any(|v| v.line == 4 && v.seq == 3));
+        let repaired = r
+            .repaired_torn_lines
+            .iter()
+            .any(|t| (t.line, t.acknowledged_by) == (3, 3));
+        let unmatched = r.unmatched_acknowledgments.iter().any(|u| u.line == 4);
+        let is_record = r.records.iter().any(|v| v.line == 3)
+            || r.bad_signatures.iter().any(|l| l.line == 3)
+            || r.foreign_records.iter().any(|l| l.line == 3);
+        assert_eq!((repaired, unmatched), (!is_record, is_record));
+        if repaired {
+            assert!(r.torn_lines.is_empty() && r.records_verified == 3);
+        }
+    }
 }
 
 /// `receipt::verify_receipt` of the input as an envelope (fixture appliance key entry), of the
