@@ -11,6 +11,7 @@
 //! bench-verify scan FILE [MAX_TOTAL]    scan FILE once; print files, reason codes, the bundle
 //!                                       digest, the time taken and this process's peak RSS
 //! bench-verify inflate FILE             gunzip FILE to nowhere with the scan's own gzip library
+//! bench-verify unzstd FILE              decode FILE (zstd) to nowhere with the scan's own library
 //! ```
 //!
 //! Run the benchmark with a release build:
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Some("scan") => scan_once(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("inflate") => inflate_once(&args[1..]),
+        Some("unzstd") => unzstd_once(&args[1..]),
         _ => Err(
             "usage: bench-verify bench [DIR] [SIZE_MIB] | bench-verify scan FILE [MAX_TOTAL]"
                 .into(),
@@ -95,6 +97,20 @@ fn inflate_once(args: &[String]) -> Res<()> {
     let mut d = flate2::bufread::GzDecoder::new(f);
     let n = std::io::copy(&mut d, &mut std::io::sink()).map_err(|e| e.to_string())?;
     println!("inflated={n}");
+    Ok(())
+}
+
+/// Decodes a zstd file to nowhere with libzstd as the scan uses it (one frame, 1 MiB reads):
+/// the floor of a `.tar.zst` scan, which decodes on one thread.
+fn unzstd_once(args: &[String]) -> Res<()> {
+    let path = args.first().ok_or("unzstd needs a FILE")?;
+    let f =
+        std::io::BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| e.to_string())?);
+    let mut d = zstd::stream::read::Decoder::with_buffer(f)
+        .map_err(|e| e.to_string())?
+        .single_frame();
+    let n = std::io::copy(&mut d, &mut std::io::sink()).map_err(|e| e.to_string())?;
+    println!("decoded={n}");
     Ok(())
 }
 
@@ -429,6 +445,7 @@ fn bench(args: &[String]) -> Res<()> {
     let gzip_pipe = best_of(&format!("gzip -dc {} | sha256sum", q(&big.tgz)), n)?;
     let inflate = best_of(&format!("'{}' inflate {}", me.display(), q(&big.tgz)), n)?;
     let zstd_pipe = best_of(&format!("zstd -dc {} | sha256sum", q(&big.zst)), n)?;
+    let unzstd = best_of(&format!("'{}' unzstd {}", me.display(), q(&big.zst)), n)?;
     let xz_pipe = best_of(&format!("xz -dc {} | sha256sum", q(&big.xz)), 1)?;
     let hand_big = best_of(&by_hand(&big.tgz), 1)?;
     let hand_small = best_of(&by_hand(&small.tgz), 1)?;
@@ -490,6 +507,13 @@ fn bench(args: &[String]) -> Res<()> {
         "scan .tar",
         (scan_tar.0, scan_tar.1, String::new()),
         ">= 0.8x",
+    );
+    row(
+        "scan .tar.zst",
+        scan_zst,
+        "decode alone (libzstd, the floor on one thread)",
+        unzstd,
+        "-",
     );
     row(
         "scan .tar.zst",
