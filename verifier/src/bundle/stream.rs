@@ -509,7 +509,9 @@ impl Ring {
             if st.count.is_some_and(|c| k >= c) {
                 return Ok(Some(Msg::End));
             }
-            if me == HASH && st.abandon {
+            // The scan gave up: nothing more is read, so nobody may wait for it (a decoder
+            // waits without a deadline; it would wait forever).
+            if st.abandon {
                 return Ok(None);
             }
             if let Some(Slot::Ready(i, chunk)) = st.slots.get(slot_of(k)) {
@@ -992,6 +994,24 @@ mod tests {
             seen,
             source.finish(None, &crate::bundle::NoProgress).unwrap(),
         )
+    }
+
+    #[test]
+    fn a_wait_ends_when_the_scan_gives_up() {
+        // A decoder waits for the file's next chunk without a deadline (the scan has it). Here
+        // nobody reads that chunk (no hash thread: a stick that hangs forever); when the scan
+        // gives up, as `Source::drop` tells the ring, the wait ends and the decoder with it.
+        let (_dir, path, _) = file_of(CHUNK * 3);
+        let ring = Arc::new(Ring::new(&path));
+        let (tx, rx) = mpsc::channel();
+        let waiting = Arc::clone(&ring);
+        std::thread::spawn(move || {
+            let _ = tx.send(matches!(waiting.take(SCAN, None), Ok(None)));
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        ring.lock().abandon = true;
+        ring.changed.notify_all();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
     }
 
     fn file_of(len: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
