@@ -10,18 +10,21 @@
 //! Needs root, `/dev/fuse` and the right to mount (the CI machine has them); without them the test
 //! says so on stderr and checks nothing.
 
+use airlock_formats::layout::media as layout;
 use airlock_verifier::bundle::{self, Limits, NoProgress, ScanAbort};
+use airlock_verifier::media;
 use fuser::{
     Errno, FileAttr, FileHandle, FileType, Filesystem, Generation, INodeNo, LockOwner, MountOption,
-    OpenFlags, ReplyAttr, ReplyData, ReplyEntry, Request,
+    OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEntry, Request,
 };
 use std::ffi::OsStr;
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-const FILE: &str = "bundle";
+const BUNDLE: &str = "bundle";
 const TTL: Duration = Duration::from_secs(60);
 /// How long the scan may read.
 const DEADLINE: Duration = Duration::from_secs(2);
@@ -51,12 +54,43 @@ impl Device {
     }
 }
 
+/// What the stick holds at its root: one file, or one directory.
+enum Holds {
+    /// A file of these bytes; reads touching bytes at or after `stall_at` hang.
+    File {
+        name: &'static str,
+        bytes: Vec<u8>,
+        stall_at: u64,
+    },
+    /// An empty directory whose listing hangs.
+    Dir { name: &'static str },
+}
+
 struct Stick {
-    bundle: Vec<u8>,
-    /// Reads touching bytes at or after this offset hang.
-    stall_at: u64,
+    holds: Holds,
     then: Then,
     device: Arc<Device>,
+}
+
+impl Stick {
+    /// Blocks until the device is woken; whether the request is then answered.
+    fn hang(&self) -> bool {
+        self.device.hung.store(true, Ordering::SeqCst);
+        let mut hanging = self.device.hanging.lock().unwrap();
+        while *hanging {
+            hanging = self.device.changed.wait(hanging).unwrap();
+        }
+        self.then == Then::Answers
+    }
+
+    fn child(&self) -> (&'static str, FileAttr) {
+        match &self.holds {
+            Holds::File { name, bytes, .. } => {
+                (name, attr(2, FileType::RegularFile, bytes.len() as u64))
+            }
+            Holds::Dir { name } => (name, attr(2, FileType::Directory, 0)),
+        }
+    }
 }
 
 fn attr(ino: u64, kind: FileType, size: u64) -> FileAttr {
@@ -85,9 +119,9 @@ fn attr(ino: u64, kind: FileType, size: u64) -> FileAttr {
 
 impl Filesystem for Stick {
     fn lookup(&self, _: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        if parent == INodeNo::ROOT && name == FILE {
-            let file = attr(2, FileType::RegularFile, self.bundle.len() as u64);
-            reply.entry(&TTL, &file, Generation(0));
+        let (child, child_attr) = self.child();
+        if parent == INodeNo::ROOT && name == child {
+            reply.entry(&TTL, &child_attr, Generation(0));
         } else {
             reply.error(Errno::ENOENT);
         }
@@ -96,10 +130,7 @@ impl Filesystem for Stick {
     fn getattr(&self, _: &Request, ino: INodeNo, _: Option<FileHandle>, reply: ReplyAttr) {
         match u64::from(ino) {
             1 => reply.attr(&TTL, &attr(1, FileType::Directory, 0)),
-            2 => reply.attr(
-                &TTL,
-                &attr(2, FileType::RegularFile, self.bundle.len() as u64),
-            ),
+            2 => reply.attr(&TTL, &self.child().1),
             _ => reply.error(Errno::ENOENT),
         }
     }
@@ -115,27 +146,44 @@ impl Filesystem for Stick {
         _: Option<LockOwner>,
         reply: ReplyData,
     ) {
+        let Holds::File {
+            bytes, stall_at, ..
+        } = &self.holds
+        else {
+            return reply.error(Errno::EISDIR);
+        };
         let end = offset.saturating_add(u64::from(size));
-        if end > self.stall_at {
-            self.device.hung.store(true, Ordering::SeqCst);
-            let mut hanging = self.device.hanging.lock().unwrap();
-            while *hanging {
-                hanging = self.device.changed.wait(hanging).unwrap();
-            }
-            if self.then == Then::Fails {
-                reply.error(Errno::EIO);
-                return;
+        if end > *stall_at && !self.hang() {
+            return reply.error(Errno::EIO);
+        }
+        let len = bytes.len() as u64;
+        let (from, to) = (offset.min(len) as usize, end.min(len) as usize);
+        reply.data(&bytes[from..to]);
+    }
+
+    fn readdir(
+        &self,
+        _: &Request,
+        ino: INodeNo,
+        _: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
+        if u64::from(ino) == 2 && !self.hang() {
+            return reply.error(Errno::EIO);
+        }
+        for (i, name) in [".", ".."].into_iter().enumerate().skip(offset as usize) {
+            if reply.add(ino, (i + 1) as u64, FileType::Directory, name) {
+                break;
             }
         }
-        let len = self.bundle.len() as u64;
-        let (from, to) = (offset.min(len) as usize, end.min(len) as usize);
-        reply.data(&self.bundle[from..to]);
+        reply.ok();
     }
 }
 
-/// The scan's threads still alive in this process (they are named `airlock-…`: the hash thread
-/// and the decoders).
-fn scan_threads() -> Vec<String> {
+/// Airlock's threads still alive in this process (they are named `airlock-…`: the bundle
+/// stream's hash and decoder threads, the media readers).
+fn airlock_threads() -> Vec<String> {
     std::fs::read_dir("/proc/self/task")
         .unwrap()
         .flatten()
@@ -184,46 +232,44 @@ fn config() -> fuser::Config {
     config
 }
 
-/// Serves `bundle` hanging from `stall_at`, scans it with a deadline, then lets the device fail or
-/// answer again.
-fn scan_a_stick_that_hangs(what: &str, bundle: Vec<u8>, stall_at: u64, then: Then) {
+/// Mounts a stick that holds `holds` and hangs, runs `read` on it with a deadline (it must report
+/// that the deadline passed), then lets the device fail or answer again: every Airlock thread
+/// must end.
+fn read_a_stick_that_hangs(
+    what: &str,
+    holds: Holds,
+    then: Then,
+    read: impl FnOnce(&Path, Instant) -> bool + Send + 'static,
+) {
     let mountpoint = tempfile::tempdir().unwrap();
     let device = Arc::new(Device {
         hanging: Mutex::new(true),
         ..Device::default()
     });
     let stick = Stick {
-        bundle,
-        stall_at,
+        holds,
         then,
         device: Arc::clone(&device),
     };
     let session = fuser::spawn_mount(stick, mountpoint.path(), &config())
         .unwrap_or_else(|e| panic!("{what}: mounting the FUSE stick: {e}"));
     assert_eq!(
-        scan_threads(),
+        airlock_threads(),
         Vec::<String>::new(),
-        "{what}: threads before the scan"
+        "{what}: threads before"
     );
 
     let started = Instant::now();
-    let limits = Limits {
-        deadline: Some(started + DEADLINE),
-        ..Limits::default()
-    };
-    let path = mountpoint.path().join(FILE);
+    let media = mountpoint.path().to_path_buf();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let result = bundle::scan(&path, &limits, &NoProgress);
-        let _ = tx.send(matches!(result, Err(ScanAbort::Deadline)));
+        let _ = tx.send(read(&media, started + DEADLINE));
     });
-    // A scan that blocks with the device must fail this test, not hang it: after a grace period
-    // the device is woken so the blocked thread can finish, and the test fails.
+    // A reader that blocks with the device must fail this test, not hang it: after a grace
+    // period the device is woken so the blocked thread can finish, and the test fails.
     let Ok(deadline_reported) = rx.recv_timeout(DEADLINE + Duration::from_secs(10)) else {
         device.wake();
-        panic!(
-            "{what}: the scan did not return within 10 s of its deadline: it waits with the device"
-        );
+        panic!("{what}: no answer within 10 s of the deadline: the reader waits with the device");
     };
     let took = started.elapsed();
     assert!(
@@ -232,30 +278,46 @@ fn scan_a_stick_that_hangs(what: &str, bundle: Vec<u8>, stall_at: u64, then: The
     );
     assert!(
         deadline_reported,
-        "{what}: a scan of a stick that hangs must end at its deadline, not with a verdict"
+        "{what}: reading a stick that hangs must end at the deadline, not with a result"
     );
-    assert!(
-        took >= DEADLINE,
-        "{what}: the scan ended before its deadline"
-    );
+    assert!(took >= DEADLINE, "{what}: gave up before the deadline");
 
-    // The stick is pulled or comes back: the hung read returns; every thread of the scan ends
-    // (none goes on reading for a scan that gave up).
+    // The stick is pulled or comes back: the hung request returns; every Airlock thread ends
+    // (none goes on reading for a run that gave up).
     device.wake();
     let gone = Instant::now();
-    while !scan_threads().is_empty() && gone.elapsed() < Duration::from_secs(20) {
+    while !airlock_threads().is_empty() && gone.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(
-        scan_threads(),
+        airlock_threads(),
         Vec::<String>::new(),
-        "{what}, then {then:?}: threads of the scan still run after the device answered"
+        "{what}, then {then:?}: threads still run after the device answered"
     );
     session.umount_and_join().unwrap();
 }
 
+/// A bundle that hangs from `stall_at`, scanned.
+fn scan(what: &str, bundle: &[u8], stall_at: u64, then: Then) {
+    let holds = Holds::File {
+        name: BUNDLE,
+        bytes: bundle.to_vec(),
+        stall_at,
+    };
+    read_a_stick_that_hangs(what, holds, then, |media, deadline| {
+        let limits = Limits {
+            deadline: Some(deadline),
+            ..Limits::default()
+        };
+        matches!(
+            bundle::scan(&media.join(BUNDLE), &limits, &NoProgress),
+            Err(ScanAbort::Deadline)
+        )
+    });
+}
+
 #[test]
-fn a_stick_that_hangs_ends_the_scan_at_its_deadline_and_leaves_no_thread() {
+fn a_stick_that_hangs_ends_every_read_at_the_deadline_and_leaves_no_thread() {
     let root = nix::unistd::Uid::effective().is_root();
     if !root || !std::path::Path::new("/dev/fuse").exists() {
         eprintln!("SKIPPED: mounting a FUSE stick needs root and /dev/fuse");
@@ -264,8 +326,7 @@ fn a_stick_that_hangs_ends_the_scan_at_its_deadline_and_leaves_no_thread() {
     // A container may have both and still refuse mount(2).
     let probe = tempfile::tempdir().unwrap();
     let stick = Stick {
-        bundle: Vec::new(),
-        stall_at: u64::MAX,
+        holds: Holds::Dir { name: "probe" },
         then: Then::Fails,
         device: Arc::default(),
     };
@@ -281,11 +342,28 @@ fn a_stick_that_hangs_ends_the_scan_at_its_deadline_and_leaves_no_thread() {
     let zst = zstd::encode_all(tar.as_slice(), 3).unwrap();
     for then in [Then::Fails, Then::Answers] {
         // Before the first byte: the format sniff waits.
-        scan_a_stick_that_hangs("tar, hangs at once", tar.clone(), 0, then);
+        scan("tar, hangs at once", &tar, 0, then);
         // In the middle of an entry: the tar walk waits on the file.
-        scan_a_stick_that_hangs("tar, hangs after 1 MiB", tar.clone(), 1 << 20, then);
+        scan("tar, hangs after 1 MiB", &tar, 1 << 20, then);
         // The walk waits on a decoder thread, which waits on the file.
-        scan_a_stick_that_hangs("tar.gz, hangs after 1 MiB", tgz.clone(), 1 << 20, then);
-        scan_a_stick_that_hangs("tar.zst, hangs after 1 MiB", zst.clone(), 1 << 20, then);
+        scan("tar.gz, hangs after 1 MiB", &tgz, 1 << 20, then);
+        scan("tar.zst, hangs after 1 MiB", &zst, 1 << 20, then);
+        // Before any bundle: the run's reading of the trust files and of inbox/.
+        let root = Holds::File {
+            name: layout::BOOTSTRAP,
+            bytes: b"{}".to_vec(),
+            stall_at: 0,
+        };
+        read_a_stick_that_hangs("the trust root", root, then, |media, deadline| {
+            media::read_trust_before(media, deadline)
+                .is_err_and(|e| e.contains("did not finish before the deadline"))
+        });
+        let inbox = Holds::Dir {
+            name: layout::INBOX_DIR,
+        };
+        read_a_stick_that_hangs("inbox/", inbox, then, |media, deadline| {
+            media::inbox_before(media, deadline)
+                .is_err_and(|e| e.contains("did not finish before the deadline"))
+        });
     }
 }

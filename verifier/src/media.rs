@@ -8,6 +8,8 @@ use crate::trust::Candidate;
 use airlock_formats::layout::media as layout;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Instant;
 
 /// Largest trust file read from the media.
 pub const MAX_TRUST_FILE: u64 = 1 << 20;
@@ -39,6 +41,45 @@ pub struct MediaTrust {
     pub revocations: Vec<Candidate>,
     /// Files that exist but could not be read, each with its code (each rejects every bundle).
     pub problems: Vec<Reason>,
+}
+
+/// [`read_trust`], given up at `deadline`: a stick that stops answering must not hang the run
+/// (the run's deadline covers all its reading of the media, adversarial #8).
+pub fn read_trust_before(media: &Path, deadline: Instant) -> Result<MediaTrust, String> {
+    let media = media.to_path_buf();
+    before(deadline, "reading the trust files", move || {
+        read_trust(&media)
+    })
+}
+
+/// [`inbox`], given up at `deadline` (see [`read_trust_before`]).
+pub fn inbox_before(media: &Path, deadline: Instant) -> Result<Inbox, String> {
+    let media = media.to_path_buf();
+    before(deadline, "listing inbox/", move || inbox(&media))?
+}
+
+/// Runs `read` on a thread of its own and waits for it until `deadline`. When the deadline
+/// passes first, the thread is left blocked in the device (nobody joins it), as the bundle
+/// stream's hash thread is.
+fn before<T: Send + 'static>(
+    deadline: Instant,
+    what: &str,
+    read: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("airlock-media".into())
+        .spawn(move || {
+            let _ = tx.send(read());
+        })
+        .map_err(|e| format!("{what} on the media: no thread to do it ({e})"))?;
+    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .map_err(|e| match e {
+            RecvTimeoutError::Timeout => format!(
+                "{what} on the media did not finish before the deadline (the device stopped answering); no verdict was reached"
+            ),
+            RecvTimeoutError::Disconnected => format!("{what} on the media stopped unexpectedly"),
+        })
 }
 
 /// Reads the fixed trust paths of the media root (never anything else, #19).

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 pub use crate::record::WriteMode;
 
-/// How long one run may read before it gives up (a stalled stick must not hang the appliance).
+/// How long one run may read the media before it gives up (a stalled stick must not hang the
+/// appliance): the trust files, the inbox listing and every bundle, together.
 pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(6 * 3600);
 
 /// What to verify and where to write.
@@ -128,12 +129,14 @@ fn verify_run(
     confine: bool,
 ) -> Result<(RunReport, Option<crate::sandbox::Confinement>), RunError> {
     let now = Timestamp::now();
+    // One deadline for all the run's reading of the media (adversarial #8).
+    let deadline = Instant::now() + DEFAULT_DEADLINE;
     // The roots are resolved once: links in the operator's own paths are followed here, and no
     // link below them is ever followed (issue 11 #12, `crate::nofollow`).
     let resolved = resolve_roots(opts);
     let opts = &resolved;
     // The anchor is settled before anything is created or written (exit 2 leaves no trace).
-    let trust = media::read_trust(&opts.media);
+    let trust = media::read_trust_before(&opts.media, deadline).map_err(RunError)?;
     let anchor = match &opts.anchor_sha256 {
         Some(pin) => pinned_anchor(&trust, pin)?,
         None => {
@@ -152,7 +155,7 @@ fn verify_run(
     };
     let mut unverifiable = Vec::new();
     let bundles = if opts.bundles.is_empty() {
-        let inbox = media::inbox(&opts.media).map_err(RunError)?;
+        let inbox = media::inbox_before(&opts.media, deadline).map_err(RunError)?;
         unverifiable = inbox.problems;
         inbox.bundles
     } else {
@@ -175,7 +178,7 @@ fn verify_run(
     });
     let media_reasons: Vec<Reason> = trust.problems.clone();
     let limits = Limits {
-        deadline: Some(Instant::now() + DEFAULT_DEADLINE),
+        deadline: Some(deadline),
         ..Limits::default()
     };
     let mut report = RunReport {
