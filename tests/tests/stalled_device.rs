@@ -1,11 +1,13 @@
-//! A stick that stops answering mid-read (SECURITY A8), on a real kernel file system: the bundle is
-//! served by a FUSE file system in this process whose reads past a point block until the test
-//! lets them fail with EIO, as a USB stick that hangs and is then pulled.
+//! A stick that stops answering (SECURITY A8, adversarial #8), on a real kernel file system: the
+//! media is served by a FUSE file system in this process whose reads past a point (or whose
+//! directory listing) block until the test lets them fail with EIO, as a USB stick that hangs and
+//! is then pulled, or answer again, as one that comes back.
 //!
-//! The promise: the scan returns at its deadline, whatever it was doing (sniffing the format,
-//! walking the tar, waiting on the inflate thread), with `ScanAbort::Deadline` and no verdict; the
-//! hash thread alone stays blocked in `read(2)` (nobody joins it); and once the device answers,
-//! with an error or with data, every thread the scan started ends.
+//! The promise: every read of the media the run makes ends at the run's deadline — the bundle
+//! scan whatever it was doing (sniffing the format, walking the tar, waiting on a decoder thread)
+//! with `ScanAbort::Deadline` and no verdict, the trust files and the `inbox/` listing with an
+//! error that says so; the threads blocked in the device are left behind (nobody joins them); and
+//! once the device answers, with an error or with data, every Airlock thread ends.
 //!
 //! Needs root, `/dev/fuse` and the right to mount (the CI machine has them); without them the test
 //! says so on stderr and checks nothing.
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 const BUNDLE: &str = "bundle";
 const TTL: Duration = Duration::from_secs(60);
-/// How long the scan may read.
+/// How long a read of the stick may take.
 const DEADLINE: Duration = Duration::from_secs(2);
 
 /// What the device does after hanging.
